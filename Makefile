@@ -1,0 +1,52 @@
+# The front door. Every README command and every CI step is a target here, so what CI runs
+# is what a person runs. Targets call scripts that live beside the thing they work on.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+
+# The image: name and the revision it reports at /version.
+IMAGE    ?= library
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+
+.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-lab lint bench
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+setup: ## install what this machine needs (Debian packages, uv, Docker engine); idempotent
+	tools/setup-machine
+
+venv: setup ## the operator's virtualenv (.venv: ansible, linters, testinfra)
+	uv sync --frozen --quiet
+
+lab: venv ## make two local Debian hosts and deploy the library to them with site.yml
+	deploy/lab/lab up
+
+lab-down: ## remove everything `make lab` made
+	deploy/lab/lab down
+
+run: setup ## the app alone on SQLite with demo data at http://127.0.0.1:8000
+	app/run-dev
+
+image: setup ## build the app image, tagged with the git revision; prints its size
+	tools/build-image $(IMAGE) $(REVISION)
+
+lint: venv ## ruff, yamllint, ansible-lint, hadolint, actionlint
+	tools/lint
+
+test: lint test-app test-image test-workflows test-lab ## every test, from a fresh machine
+
+test-app: setup ## app tests against a real PostgreSQL
+	tests/app/run
+
+test-image: setup ## build the image and check it running against PostgreSQL
+	tests/image/run
+
+test-workflows: venv ## the GitHub workflows lint clean and call only what exists here
+	.venv/bin/pytest -q tests/workflows
+
+test-lab: venv ## end-to-end: lab hosts, site.yml, testinfra, upgrade, failed deploy
+	tests/e2e/run
+
+bench: setup ## figures: query counts, request latency, image size
+	app/bench
