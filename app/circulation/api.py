@@ -1,0 +1,124 @@
+"""Circulation as a web API: copies (anyone reads, staff edit) and loans (a member sees and
+returns their own; staff see all), with checkout and return as actions."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from circulation import services
+from circulation.models import Copy, Loan
+
+
+class CopySerializer(serializers.ModelSerializer):
+    book_title = serializers.CharField(source="book.title", read_only=True)
+    available = serializers.SerializerMethodField()
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Copy
+        fields = [
+            "id", "barcode", "book", "book_title", "location", "status", "available", "due_at",
+            "created_at", "updated_at",
+        ]
+
+    def get_available(self, copy) -> bool:
+        return copy.status == Copy.Status.CIRCULATING and not getattr(copy, "on_loan", False)
+
+
+class CopyFilter(django_filters.FilterSet):
+    available = django_filters.BooleanFilter(method="filter_available")
+
+    class Meta:
+        model = Copy
+        fields = ["book", "status", "barcode"]
+
+    def filter_available(self, queryset, name, value):
+        lendable = {"status": Copy.Status.CIRCULATING, "on_loan": False}
+        return queryset.filter(**lendable) if value else queryset.exclude(**lendable)
+
+
+class CopyViewSet(viewsets.ModelViewSet):
+    serializer_class = CopySerializer
+    filterset_class = CopyFilter
+    search_fields = ["barcode", "book__title", "location"]
+    ordering_fields = ["barcode", "location", "status", "created_at"]
+    ordering = ["barcode"]
+
+    def get_queryset(self):
+        return Copy.objects.select_related("book").with_open_loan()
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    barcode = serializers.CharField(source="copy.barcode", read_only=True)
+    book = serializers.IntegerField(source="copy.book_id", read_only=True)
+    book_title = serializers.CharField(source="copy.book.title", read_only=True)
+    borrower_username = serializers.CharField(source="borrower.username", read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id", "copy", "barcode", "book", "book_title", "borrower", "borrower_username",
+            "checked_out_at", "due_at", "returned_at", "is_open",
+        ]
+        read_only_fields = fields
+
+
+class CheckoutSerializer(serializers.Serializer):
+    copy = serializers.PrimaryKeyRelatedField(queryset=Copy.objects.all(), help_text="Copy id")
+    borrower = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        help_text="Staff only: lend to this user id instead of yourself.",
+    )
+
+
+class LoanFilter(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(field_name="returned_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Loan
+        fields = ["copy", "borrower"]
+
+
+class LoanViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = LoanSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = LoanFilter
+    search_fields = ["copy__barcode", "copy__book__title"]
+    ordering_fields = ["checked_out_at", "due_at", "returned_at"]
+    ordering = ["-checked_out_at", "-id"]
+
+    def get_queryset(self):
+        loans = Loan.objects.select_related("copy__book", "borrower")
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return loans.none()
+        if self.request.user.is_staff:
+            return loans
+        return loans.filter(borrower=self.request.user)
+
+    @extend_schema(request=CheckoutSerializer, responses={201: LoanSerializer})
+    @action(detail=False, methods=["post"])
+    def checkout(self, request):
+        """Lend a copy to yourself (or, for staff, to `borrower`). 409 if it is not available."""
+        form = CheckoutSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        borrower = form.validated_data.get("borrower", request.user)
+        if borrower != request.user and not request.user.is_staff:
+            raise PermissionDenied("Only staff can check a copy out to someone else.")
+        loan = services.check_out(form.validated_data["copy"], borrower)
+        loan = Loan.objects.select_related(
+            "copy__book", "borrower"
+        ).get(pk=loan.pk)
+        return Response(LoanSerializer(loan).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: LoanSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_loan(self, request, pk=None):
+        """Return a loan (your own; staff: any). 409 if it was already returned."""
+        loan = services.check_in(self.get_object())
+        return Response(LoanSerializer(loan).data)

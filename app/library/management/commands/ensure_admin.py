@@ -1,0 +1,32 @@
+"""Create the first administrator from DJANGO_ADMIN_* variables; safe to run on every deploy.
+
+No-op when DJANGO_ADMIN_USERNAME is unset. An existing user is left as it is (its password
+may have been changed since), so re-running never resets anything.
+"""
+
+import os
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Create the first superuser from DJANGO_ADMIN_USERNAME/EMAIL/PASSWORD (idempotent)."
+
+    def handle(self, *args, **options):
+        username = os.environ.get("DJANGO_ADMIN_USERNAME", "").strip()
+        if not username:
+            self.stdout.write("ensure_admin: DJANGO_ADMIN_USERNAME unset, nothing to do")
+            return
+        User = get_user_model()
+        if User.objects.filter(username=username).exists():
+            self.stdout.write(f"ensure_admin: user {username!r} already exists, unchanged")
+            return
+        password = os.environ.get("DJANGO_ADMIN_PASSWORD", "")
+        if not password:
+            raise CommandError(
+                "DJANGO_ADMIN_PASSWORD is required when DJANGO_ADMIN_USERNAME is set"
+            )
+        email = os.environ.get("DJANGO_ADMIN_EMAIL", "").strip()
+        User.objects.create_superuser(username=username, email=email, password=password)
+        self.stdout.write(f"ensure_admin: created superuser {username!r}")

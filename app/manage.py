@@ -1,0 +1,19 @@
+#!/usr/bin/env python
+"""Django's command-line entry point for the library service."""
+
+import os
+import sys
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
+    from library.startup import exit_on_bad_settings
+
+    exit_on_bad_settings()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

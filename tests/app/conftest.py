@@ -1,0 +1,84 @@
+import itertools
+
+import pytest
+from rest_framework.test import APIClient
+
+from catalog.isbn import isbn13_check_digit
+from catalog.models import Author, Book
+from circulation.models import Copy
+
+_serial = itertools.count(1)
+
+
+def make_isbn() -> str:
+    first12 = f"978{next(_serial) + 500000:09d}"
+    return first12 + isbn13_check_digit(first12)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def member(django_user_model):
+    return django_user_model.objects.create_user("mia", "mia@example.invalid", "pw-mia-test")
+
+
+@pytest.fixture
+def other_member(django_user_model):
+    return django_user_model.objects.create_user("otto", "otto@example.invalid", "pw-otto-test")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user(
+        "sam", "sam@example.invalid", "pw-sam-test", is_staff=True
+    )
+
+
+@pytest.fixture
+def as_user(api):
+    def sign_in(user):
+        api.force_authenticate(user)
+        return api
+
+    return sign_in
+
+
+def create_book(title="A Book", authors=("Ann Author",), copies=1, **fields) -> Book:
+    book = Book.objects.create(title=title, isbn=fields.pop("isbn", None) or make_isbn(), **fields)
+    for name in authors:
+        book.authors.add(Author.objects.get_or_create(name=name)[0])
+    for n in range(copies):
+        Copy.objects.create(book=book, barcode=f"B{book.pk:06d}-{n}", location="Main")
+    return book
+
+
+def create_books(count: int, authors_per_book=2, copies_per_book=2) -> list[Book]:
+    """Many books in few queries, for pagination and query-count tests."""
+    books = Book.objects.bulk_create(
+        Book(title=f"Bulk title {i:04d}", isbn=make_isbn()) for i in range(count)
+    )
+    authors = Author.objects.bulk_create(
+        Author(name=f"Bulk author {next(_serial)}") for _ in range(authors_per_book)
+    )
+    Book.authors.through.objects.bulk_create(
+        Book.authors.through(book=b, author=a) for b in books for a in authors
+    )
+    Copy.objects.bulk_create(
+        Copy(book=b, barcode=f"K{b.pk:07d}-{n}", location="Stacks")
+        for b in books
+        for n in range(copies_per_book)
+    )
+    return books
+
+
+@pytest.fixture
+def book(db):
+    return create_book("Pride and Prejudice", authors=("Jane Austen",), copies=2)
+
+
+@pytest.fixture
+def copy(book):
+    return book.copies.order_by("barcode").first()

@@ -1,0 +1,80 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from catalog.models import Author, Book
+from circulation.models import Copy
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return Book.objects.count(), Author.objects.count(), Copy.objects.count()
+
+
+def test_seed_library_is_idempotent_and_sized(capsys):
+    call_command("seed_library")
+    first = counts()
+    assert first[0] == 24 and first[2] >= first[0]
+    call_command("seed_library")
+    assert counts() == first
+    call_command("seed_library", books=60)
+    assert counts()[0] == 60
+    call_command("seed_library", books=60)
+    assert counts()[0] == 60
+    assert "0 books and 0 copies added" in capsys.readouterr().out
+
+
+def test_seeded_isbns_are_valid(db):
+    call_command("seed_library", books=30)
+    for book in Book.objects.all():
+        book.full_clean()
+
+
+def test_seed_library_refuses_absurd_sizes():
+    with pytest.raises(CommandError, match="--books"):
+        call_command("seed_library", books=-1)
+
+
+def test_ensure_admin_creates_the_first_admin_once(monkeypatch, capsys):
+    monkeypatch.setenv("DJANGO_ADMIN_USERNAME", "chief")
+    monkeypatch.setenv("DJANGO_ADMIN_EMAIL", "chief@example.invalid")
+    monkeypatch.setenv("DJANGO_ADMIN_PASSWORD", "example-only-password")
+    call_command("ensure_admin")
+    admin = get_user_model().objects.get(username="chief")
+    assert admin.is_superuser and admin.is_staff and admin.check_password("example-only-password")
+
+    monkeypatch.setenv("DJANGO_ADMIN_PASSWORD", "a-different-password")
+    call_command("ensure_admin")
+    admin.refresh_from_db()
+    assert admin.check_password("example-only-password")  # never reset on a later deploy
+    assert get_user_model().objects.count() == 1
+    assert "already exists" in capsys.readouterr().out
+
+
+def test_ensure_admin_is_a_no_op_without_variables(monkeypatch, capsys):
+    monkeypatch.delenv("DJANGO_ADMIN_USERNAME", raising=False)
+    call_command("ensure_admin")
+    assert not get_user_model().objects.exists()
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_ensure_admin_needs_a_password(monkeypatch):
+    monkeypatch.setenv("DJANGO_ADMIN_USERNAME", "chief")
+    monkeypatch.delenv("DJANGO_ADMIN_PASSWORD", raising=False)
+    with pytest.raises(CommandError, match="DJANGO_ADMIN_PASSWORD"):
+        call_command("ensure_admin")
+
+
+def test_migrate_creates_the_cache_table(django_db_setup, db):
+    from django.db import connection
+
+    assert "library_cache" in connection.introspection.table_names()
+
+
+def test_migrations_match_the_models():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_schema_has_no_warnings():
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

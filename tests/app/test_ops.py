@@ -1,0 +1,97 @@
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.utils import ConnectionHandler
+from django.test import Client, override_settings
+
+from library import ops
+
+
+def test_healthz_touches_nothing(client):
+    # No django_db mark: any database access here would raise and turn this into a 500.
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_readyz_when_all_is_well(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+
+
+def test_version_reports_the_build(client):
+    assert client.get("/version").json() == {
+        "version": "1.2.3-test",
+        "revision": "0123456789abcdef0123456789abcdef01234567",
+        "built": "2026-01-02T03:04:05Z",
+    }
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_while_a_migration_is_pending(client):
+    # Forget that a migration ran; the test's transaction puts the row back afterwards.
+    MigrationRecorder(connection).record_unapplied("circulation", "0001_initial")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["migrations"]
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["migrations"].startswith("pending")
+
+
+@pytest.mark.django_db  # lifts pytest-django's block, so the failure seen is the real one
+def test_readyz_is_503_when_the_database_is_unreachable(client, monkeypatch):
+    closed_port = {**settings.DATABASES["default"], "HOST": "127.0.0.1", "PORT": "1"}
+    monkeypatch.setattr(ops, "connections", ConnectionHandler({"default": closed_port}))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["database", "migrations"]
+    assert body["checks"]["database"] == "unreachable (OperationalError)"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/version"])
+@pytest.mark.parametrize("host", ["172.18.0.5:8000", "localhost", "[::1]:8000", "bad host!"])
+def test_probes_answer_any_host_header(path, host):
+    assert Client().get(path, HTTP_HOST=host).status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_answers_any_host_header():
+    assert Client().get("/readyz", HTTP_HOST="10.0.0.9:8000").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/api/v1/books/", "/admin/login/"])
+def test_other_paths_refuse_unknown_hosts(path):
+    response = Client().get(path, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert Client().get(path, HTTP_HOST="library.example.org").status_code == 200
+
+
+@pytest.mark.django_db
+def test_unknown_host_on_the_api_gets_json():
+    response = Client().get("/api/v1/books/", HTTP_HOST="evil.example")
+    assert response.json()["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_https_redirect_spares_the_probes():
+    with override_settings(SECURE_SSL_REDIRECT=True, SECURE_PROXY_SSL_HEADER=None):
+        client = Client()  # a new client builds its middleware under these settings
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+        redirect = client.get("/api/v1/books/", HTTP_HOST="library.example.org")
+        assert redirect.status_code == 301
+        assert redirect["Location"].startswith("https://library.example.org/")
+
+
+def test_probes_only_answer_get_and_head(client):
+    assert client.head("/healthz").status_code == 200
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"

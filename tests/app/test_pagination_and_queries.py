@@ -1,0 +1,78 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from circulation.models import Loan
+from conftest import create_books
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def many_books():
+    return create_books(105)
+
+
+def test_default_page_size_is_20(api, many_books):
+    body = api.get("/api/v1/books/").json()
+    assert body["count"] == 105 and len(body["results"]) == 20
+    assert "page=2" in body["next"]
+
+
+def test_page_size_is_clamped_to_100(api, many_books):
+    assert len(api.get("/api/v1/books/?page_size=100000").json()["results"]) == 100
+    assert len(api.get("/api/v1/books/?page_size=7").json()["results"]) == 7
+
+
+@pytest.mark.parametrize("page_size", ["abc", "-3", "0", "1e9"])
+def test_nonsense_page_size_falls_back_to_the_default(api, many_books, page_size):
+    response = api.get(f"/api/v1/books/?page_size={page_size}")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 20
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "7", "99999999999999999999999", "abc", "1.5", "%00"])
+def test_absurd_page_numbers_are_a_json_404(api, many_books, page):
+    response = api.get(f"/api/v1/books/?page={page}")
+    assert response.status_code == 404, response.content
+    assert response.json() == {"detail": "Invalid page.", "code": "not_found"}
+
+
+def test_last_page(api, many_books):
+    assert len(api.get("/api/v1/books/?page=6").json()["results"]) == 5
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/books/", "/api/v1/copies/", "/api/v1/authors/", "/"]
+)
+def test_lists_run_a_constant_number_of_queries(api, path, django_assert_num_queries):
+    create_books(5)
+    size = "page_size=" if path.startswith("/api/") else "x="
+    count_queries(api, f"{path}?{size}20")  # warm up (throttle cache rows, content types)
+    small = count_queries(api, f"{path}?{size}20")
+    create_books(120, authors_per_book=3, copies_per_book=3)
+    with django_assert_num_queries(small):
+        api.get(f"{path}?{size}20")
+    with django_assert_num_queries(small):
+        api.get(f"{path}?{size}100")
+    assert small <= 10  # 6 of them are the throttle counter's
+
+
+def test_loan_list_runs_a_constant_number_of_queries(as_user, staff, django_assert_num_queries):
+    client = as_user(staff)
+    books = create_books(30, copies_per_book=1)
+    for book in books[:3]:
+        Loan.objects.create(copy=book.copies.get(), borrower=staff)
+    count_queries(client, "/api/v1/loans/")
+    small = count_queries(client, "/api/v1/loans/")
+    for book in books[3:]:
+        Loan.objects.create(copy=book.copies.get(), borrower=staff)
+    with django_assert_num_queries(small):
+        client.get("/api/v1/loans/?page_size=100")

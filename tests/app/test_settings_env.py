@@ -1,0 +1,100 @@
+"""Start-up configuration errors and the deployment check, in real subprocesses."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+APP_DIR = Path(__file__).resolve().parents[2] / "app"
+GOOD_ENV = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "library.example.org",
+    "DATABASE_URL": "postgres://library:placeholder@db.example.invalid:5432/library",
+}
+
+
+def run_app(args, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    base.update({"DJANGO_SETTINGS_MODULE": "library.settings", "LOG_LEVEL": "WARNING"})
+    merged = {**base, **GOOD_ENV, **env}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    return subprocess.run(
+        [sys.executable, *args], cwd=APP_DIR, env=merged, capture_output=True, text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY"),
+        ({"DATABASE_URL": "postgres://u:p@h:notaport/db"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG"),
+        ({"DJANGO_HTTPS": "2"}, "DJANGO_HTTPS"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"DJANGO_CSRF_TRUSTED_ORIGINS": "library.example.org"}, "DJANGO_CSRF_TRUSTED_ORIGINS"),
+    ],
+)
+def test_bad_configuration_stops_manage_py_with_one_line(env, variable):
+    result = run_app(["manage.py", "check"], **env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert "placeholder" not in result.stderr  # a database password is never echoed
+
+
+def test_bad_configuration_stops_the_wsgi_app_with_one_line():
+    result = run_app(["-c", "import django, library.wsgi"], DJANGO_SECRET_KEY=None)
+    assert result.returncode == 3  # gunicorn halts instead of respawning workers
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off"
+    ]
+
+
+def test_debug_mode_needs_no_secret_key():
+    result = run_app(["manage.py", "check"], DJANGO_SECRET_KEY=None, DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_is_clean_with_https():
+    result = run_app(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                     DJANGO_HTTPS="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_https_switch_sets_the_secure_settings():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_HSTS_SECONDS > 0, s.SECURE_PROXY_SSL_HEADER)"
+    )
+    on = run_app(["-c", code], DJANGO_HTTPS="1")
+    assert on.stdout.split() == [
+        "True", "True", "True", "True", "('HTTP_X_FORWARDED_PROTO',", "'https')"
+    ]
+    off = run_app(["-c", code], DJANGO_HTTPS="0")
+    assert off.stdout.split() == ["False", "False", "False", "False", "None"]
+
+
+def test_production_static_files_are_collected_and_served(tmp_path):
+    code = (
+        "import sys, django; from django.conf import settings; django.setup(); "
+        "settings.STATIC_ROOT = sys.argv[1]; "
+        "from django.core.management import call_command; "
+        "call_command('collectstatic', '--noinput', verbosity=0); "
+        "from django.contrib.staticfiles.storage import staticfiles_storage as s; "
+        "print(s.url('library/site.css'))"
+    )
+    result = run_app(["-c", code, str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    url = result.stdout.strip()
+    assert url.startswith("/static/library/site.") and url.endswith(".css") and url.count(".") == 2
+    assert (tmp_path / url.removeprefix("/static/")).is_file()
+    assert (tmp_path / (url.removeprefix("/static/") + ".gz")).is_file()
+    assert (tmp_path / "drf_spectacular_sidecar" / "swagger-ui-dist").is_dir()
