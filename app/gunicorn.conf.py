@@ -1,0 +1,56 @@
+# Gunicorn settings for the image (CMD: gunicorn --config /app/gunicorn.conf.py ...).
+# Bad configuration stops start-up here with one line naming the variable: this file runs
+# before gunicorn sets up logging, and a SystemExit raised here is printed as-is.
+import os
+import sys
+
+
+def _positive_int(name, default):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        sys.exit(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _check_django_settings():
+    # Load the settings in the master so a missing or malformed DJANGO_* variable is one
+    # clear line and exit 1 (library.startup), not a worker traceback and a boot loop.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
+    from library.startup import exit_on_bad_settings
+
+    exit_on_bad_settings()
+
+
+_cores = len(os.sched_getaffinity(0))
+bind = "0.0.0.0:8000"
+workers = _positive_int("GUNICORN_WORKERS", min(2 * _cores + 1, 8))
+# Threads keep a worker responsive while one request waits on a slow client or the database.
+worker_class = "gthread"
+threads = _positive_int("GUNICORN_THREADS", 4)
+# The heartbeat file: /dev/shm is memory-backed and stays writable with a read-only root.
+worker_tmp_dir = "/dev/shm"
+timeout = 30
+# Below Docker's default 10 s stop timeout, so in-flight requests finish before SIGKILL.
+graceful_timeout = 8
+keepalive = 5
+
+# Only the reverse proxy reaches this port (the web container publishes none), and its address
+# on the compose network is not fixed: trust X-Forwarded-* from any peer unless told otherwise.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+# The app logs one JSON line per request itself; gunicorn's own messages go to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# The control socket would live under $HOME, which is read-only in the image.
+control_socket_disable = True
+
+_check_django_settings()

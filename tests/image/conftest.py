@@ -1,0 +1,182 @@
+"""Fixtures for the image tests: the built image running against the test PostgreSQL.
+
+The app container runs on Docker's default bridge (so its own port 8000 and HEALTHCHECK are
+exactly what production runs) and reaches the loopback-only PostgreSQL through a small TCP
+relay that this test process opens on the bridge's gateway address for the session.
+"""
+
+import os
+import secrets
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+import uuid
+
+import pytest
+import requests
+from image_helpers import HARDENING, docker, inspect
+
+PREFIX = f"stacks-imgtest-{uuid.uuid4().hex[:8]}"  # every container we start is named so
+SECRET_KEY = "image-test-only-" + secrets.token_hex(16)
+
+
+@pytest.fixture(scope="session")
+def image():
+    ref = os.environ.get("STACKS_TEST_IMAGE")
+    assert ref, "STACKS_TEST_IMAGE is not set: run tests/image/run"
+    inspect(ref)  # fails early if absent
+    return ref
+
+
+@pytest.fixture(scope="session")
+def revision():
+    return os.environ["STACKS_TEST_REVISION"]
+
+
+class Relay:
+    """Forward TCP connections from (listen_host, an ephemeral port) to target; bounded by
+    the session: the listening socket closes at teardown."""
+
+    def __init__(self, listen_host, target):
+        self.target = target
+        self.server = socket.create_server((listen_host, 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.server.close()
+
+
+def bridge_gateway():
+    """The host's address on Docker's default bridge (what host-gateway resolves to)."""
+    bridge = inspect("bridge")
+    gateway = (bridge["IPAM"]["Config"] or [{}])[0].get("Gateway")
+    if gateway:
+        return gateway
+    device = bridge["Options"].get("com.docker.network.bridge.name", "docker0")
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", device],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()[3].split("/")[0]
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """A fresh database for this run, as the containers reach it."""
+    url = urllib.parse.urlsplit(os.environ["STACKS_TEST_DATABASE_URL"])
+    dbname = f"image_test_{uuid.uuid4().hex[:8]}"
+    admin = url._replace(path="/postgres").geturl()
+    psql = ["psql", admin, "-qtAX", "-v", "ON_ERROR_STOP=1", "-c"]
+    relay = Relay(bridge_gateway(), (url.hostname, url.port))
+    subprocess.run([*psql, f"CREATE DATABASE {dbname}"], check=True)
+    netloc = f"{url.username}:{url.password}@host.docker.internal:{relay.port}"
+    yield url._replace(netloc=netloc, path=f"/{dbname}").geturl()
+    relay.close()
+    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"], check=False)
+
+
+@pytest.fixture(scope="session")
+def run_container(image):
+    """docker run with our name prefix; every container started is removed at the end."""
+    started = []
+
+    def run(*args, env=None, name="c", detach=True, timeout=120):
+        cname = f"{PREFIX}-{name}-{len(started)}"
+        started.append(cname)
+        env_args = [a for k, v in (env or {}).items() for a in ("-e", f"{k}={v}")]
+        cmd = ["run", "--name", cname, "--add-host", "host.docker.internal:host-gateway"]
+        cmd += ["--detach"] if detach else []
+        result = docker(*cmd, *env_args, *args, check=False, timeout=timeout)
+        return cname, result
+
+    yield run
+    for cname in started:
+        docker("rm", "--force", "--volumes", cname, check=False)
+
+
+@pytest.fixture(scope="session")
+def app_env(database_url):
+    return {
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+        "DJANGO_HTTPS": "0",
+        "DATABASE_URL": database_url,
+        "GUNICORN_WORKERS": "2",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated(image, app_env, run_container):
+    """The image's own migrate command, as a deploy runs it."""
+    _, result = run_container(
+        image, "python", "manage.py", "migrate", "--noinput",
+        env=app_env, name="migrate", detach=False, timeout=300,
+    )
+    assert result.returncode == 0, f"migrate failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="session")
+def web_https(image, app_env, migrated, run_container):
+    """The production settings (DJANGO_HTTPS=1, a real host name only): its HEALTHCHECK must
+    still pass over the container's plain-HTTP loopback. Started early, checked later."""
+    env = {**app_env, "DJANGO_HTTPS": "1", "DJANGO_ALLOWED_HOSTS": "library.example.invalid"}
+    name, result = run_container(*HARDENING, image, env=env, name="web-https")
+    assert result.returncode == 0, result.stderr
+    return name
+
+
+@pytest.fixture(scope="session")
+def web(image, app_env, migrated, run_container, web_https):
+    """The image's default command, hardened as production runs it; yields its base URL."""
+    name, result = run_container(
+        *HARDENING, "--publish", "127.0.0.1::8000", image, env=app_env, name="web"
+    )
+    assert result.returncode == 0, result.stderr
+    port = docker("port", name, "8000/tcp").stdout.splitlines()[0].rsplit(":", 1)[1]
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        state = inspect(name)["State"]
+        if not state["Running"]:
+            logs = docker("logs", name, check=False)
+            pytest.fail(f"web exited {state['ExitCode']}:\n{logs.stdout}{logs.stderr}")
+        if time.monotonic() > deadline:
+            pytest.fail("web did not answer /healthz within 60 s")
+        time.sleep(0.5)
+    return {"name": name, "url": base}
