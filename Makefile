@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 IMAGE    ?= library
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-lab lint bench
+.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-lab lint bench deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -50,3 +50,7 @@ test-lab: venv ## end-to-end: lab hosts, site.yml, testinfra, upgrade, failed de
 
 bench: setup ## figures: query counts, request latency, image size
 	app/bench
+
+ENV ?= production
+deploy: venv ## ship VERSION=<git sha> to deploy/ENV (production|staging) with site.yml, then smoke-check every host
+	tools/deploy $(ENV) $(VERSION)

@@ -1,0 +1,222 @@
+"""Our GitHub workflows lint clean, call only what exists in this repository, pin third-party
+actions, declare least permissions, keep secrets out of scripts, and serialize deploys. Each
+rule is also run on a broken sample, so a rule that cannot fail would show here."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import rules
+
+CI = rules.WORKFLOWS / "ci.yml"
+DEPLOY = rules.WORKFLOWS / "deploy.yml"
+ALL = sorted(rules.WORKFLOWS.glob("*.yml"))
+ACTIONLINT = rules.ROOT / ".venv" / "bin" / "actionlint"
+SHELLCHECK = rules.ROOT / ".venv" / "bin" / "shellcheck"
+
+
+def test_the_two_workflows_exist():
+    assert {p.name for p in ALL} >= {"ci.yml", "deploy.yml"}
+
+
+def actionlint(directory: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(ACTIONLINT), "-no-color", "-shellcheck", str(SHELLCHECK)],
+        cwd=directory, capture_output=True, text=True, check=False,
+    )
+
+
+def test_actionlint_is_clean():
+    result = actionlint(rules.ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    # Our deploy workflow with a typo in an expression and an unknown runner label.
+    broken = DEPLOY.read_text(encoding="utf-8")
+    broken = broken.replace("inputs.version ||", "inputs.verison ||").replace("ubuntu-24.04", "ubuntu-linux", 1)
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "deploy.yml").write_text(broken, encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = actionlint(tmp_path)
+    assert result.returncode == 1
+    assert '"verison" is not defined' in result.stdout
+    assert 'label "ubuntu-linux" is unknown' in result.stdout
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_every_run_step_calls_a_make_target_or_a_repo_script(path):
+    assert rules.run_problems(rules.load(path)) == []
+
+
+@pytest.mark.parametrize(
+    ("script", "problem"),
+    [
+        ("make no-such-target", "make target 'no-such-target' is not in the Makefile"),
+        ("make", "make without a target"),
+        ("tools/no-such-script --flag", "script tools/no-such-script does not exist"),
+        ("Makefile", "'Makefile' is not a script"),
+        ("tests/workflows/rules.py", "is not executable"),
+        ("curl -fsSL https://example.invalid/install.sh", "'curl' is not a script of this repository"),
+        ("make lint && curl x", "shell operators ['&&']"),
+        ("echo $(cat /etc/passwd)", "command substitution"),
+        (".github/scripts/as-root make nope", "make target 'nope' is not in the Makefile"),
+        (".github/scripts/as-root", "as-root with no command"),
+    ],
+)
+def test_the_run_rule_rejects(script, problem):
+    found = rules.command_problems(script)
+    assert any(problem in p for p in found), found
+
+
+def test_the_run_rule_accepts_targets_with_variables_and_scripts_with_arguments():
+    assert rules.command_problems('.github/scripts/as-root make deploy ENV="$E" VERSION="$V"') == []
+    assert rules.command_problems("tools/lint") == []
+
+
+def test_the_makefile_parser_sees_targets_not_variables():
+    targets = rules.make_targets()
+    assert {"lint", "test", "image", "deploy", "test-workflows"} <= targets
+    assert "IMAGE" not in targets and "REVISION" not in targets and "ENV" not in targets
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_to_full_shas(path):
+    text = path.read_text(encoding="utf-8")
+    assert "uses:" in text
+    assert rules.pin_problems(text) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("      - uses: actions/checkout@v5", "pinned to 'v5', not a full commit sha"),
+        ("      - uses: actions/cache@main # v4.2.3", "pinned to 'main'"),
+        ("        uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a", "not a full commit sha"),
+        ("      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8", "no '# vX.Y.Z' comment"),
+        ("      - uses: docker://alpine:3", "not pinned to a digest"),
+    ],
+)
+def test_the_pin_rule_rejects(line, problem):
+    found = rules.pin_problems(line)
+    assert any(problem in p for p in found), found
+
+
+def test_permissions_are_least():
+    assert rules.permission_problems(rules.load(CI), may_write={}) == []
+    # Only the job that pushes the image may write packages.
+    assert rules.permission_problems(rules.load(DEPLOY), may_write={"publish": {"packages"}}) == []
+
+
+def test_the_permission_rule_rejects_defaults_and_extra_writes():
+    ci = rules.load(CI)
+    del ci["permissions"]
+    assert any("no top-level permissions" in p for p in rules.permission_problems(ci, {}))
+    deploy = rules.load(DEPLOY)
+    assert any("packages: write is not needed" in p for p in rules.permission_problems(deploy, {}))
+    deploy["jobs"]["deploy"]["permissions"] = "write-all"
+    assert any("permissions 'write-all'" in p for p in rules.permission_problems(deploy, {"publish": {"packages"}}))
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_secrets_never_reach_a_script_inline(path):
+    assert rules.secret_problems(rules.load(path)) == []
+    assert "echo ${{ secrets." not in path.read_text(encoding="utf-8")
+
+
+def test_the_secret_rule_rejects_an_inline_secret():
+    deploy = rules.load(DEPLOY)
+    deploy["jobs"]["deploy"]["steps"].append({"run": "echo ${{ secrets.DEPLOY_SSH_KEY }} > key"})
+    assert rules.secret_problems(deploy) == ["deploy step 3: a secret is expanded inside run:"]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_checkout_keeps_no_credentials(path):
+    assert rules.checkout_problems(rules.load(path)) == []
+
+
+def test_the_checkout_rule_rejects_persisted_credentials():
+    ci = rules.load(CI)
+    ci["jobs"]["lint"]["steps"][0]["with"] = {}
+    assert rules.checkout_problems(ci) == ["lint step 0: checkout without persist-credentials: false"]
+
+
+def test_deploys_are_serialized_and_never_cancelled():
+    assert rules.serialization_problems(rules.load(DEPLOY), "deploy") == []
+    deploy = rules.load(DEPLOY)
+    deploy["jobs"]["deploy"]["concurrency"]["cancel-in-progress"] = True
+    assert rules.serialization_problems(deploy, "deploy") == ["deploy: concurrency must say cancel-in-progress: false"]
+    del deploy["jobs"]["deploy"]["concurrency"]
+    assert rules.serialization_problems(deploy, "deploy") == ["deploy: no concurrency group"]
+
+
+def test_deploy_follows_a_green_ci_on_main_and_can_be_run_by_hand():
+    deploy, ci = rules.load(DEPLOY), rules.load(CI)
+    on = rules.triggers(deploy)
+    assert on["workflow_run"] == {"workflows": [ci["name"]], "types": ["completed"], "branches": ["main"]}
+    assert "main" in rules.triggers(ci)["push"]["branches"]
+    publish = deploy["jobs"]["publish"]
+    assert "github.event.workflow_run.conclusion == 'success'" in publish["if"]
+    assert "github.event.workflow_run.event == 'push'" in publish["if"]
+    inputs = on["workflow_dispatch"]["inputs"]
+    assert inputs["version"]["required"] is True
+    assert inputs["environment"]["options"] == ["production", "staging"]
+    assert inputs["environment"]["default"] == "production"
+    # Every environment offered has an inventory folder (made by the ansible work).
+    for name in inputs["environment"]["options"]:
+        assert (rules.ROOT / "deploy" / name / "inventory.yml").is_file(), name
+
+
+def test_deploy_runs_in_a_protected_environment_with_secrets_from_env():
+    job = rules.load(DEPLOY)["jobs"]["deploy"]
+    assert job["needs"] == "publish"
+    assert job["environment"]["name"] == "${{ inputs.environment || 'production' }}"
+    step = next(s for s in job["steps"] if "make deploy" in s.get("run", ""))
+    for secret in ("DEPLOY_SSH_KEY", "DEPLOY_KNOWN_HOSTS", "ANSIBLE_VAULT_PASSWORD"):
+        assert step["env"][secret] == "${{ secrets." + secret + " }}"
+
+
+def test_the_image_is_pushed_to_ghcr_by_the_only_job_that_may_write_packages():
+    publish = rules.load(DEPLOY)["jobs"]["publish"]
+    assert publish["permissions"] == {"contents": "read", "packages": "write"}
+    step = next(s for s in publish["steps"] if "publish-image" in s.get("run", ""))
+    assert step["env"]["REGISTRY_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert set(publish["outputs"]) == {"image", "digest"}
+    script = (rules.ROOT / ".github/scripts/publish-image").read_text(encoding="utf-8")
+    assert "make image" in script and "--password-stdin" in script and "ghcr.io" in script
+
+
+def test_ci_runs_what_make_test_runs():
+    # `make test` = lint test-app test-image test-workflows test-lab; CI runs each of them.
+    ci = rules.load(CI)
+    called = " ".join(str(s.get("run", "")) for _, _, s in rules.steps(ci))
+    for target in ("lint", "test-app", "test-image", "test-workflows", "test-lab"):
+        assert f"make {target}" in called, target
+
+
+def test_ci_caches_uv_on_the_lock_files_and_images():
+    text = CI.read_text(encoding="utf-8")
+    assert "hashFiles('uv.lock', 'app/uv.lock')" in text
+    assert "/tmp/image-cache" in text
+
+
+def test_the_images_ci_caches_are_ones_the_repository_makes():
+    made_by = [rules.ROOT / "tools" / "base-image", rules.ROOT / "deploy" / "lab" / "lab",
+               rules.ROOT / "deploy" / "lab" / "images" / "build"]
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in made_by)
+    saved = [
+        word
+        for _, _, step in rules.steps(rules.load(CI))
+        if "image-cache save" in str(step.get("run", ""))
+        for word in str(step["run"]).split()[4:]
+    ]
+    assert "debian:trixie-slim" in saved
+    for image in saved:
+        assert image in sources, f"{image} is cached by ci.yml but made by nothing in the repository"
+
+
+def test_workflow_scripts_are_executable():
+    for script in (rules.ROOT / ".github" / "scripts").iterdir():
+        assert script.stat().st_mode & 0o111, script
