@@ -4,6 +4,8 @@ Hyphens and spaces are ignored on input ("978-0-306-40615-7" and "0306406152" bo
 "9780306406157").
 """
 
+import unicodedata
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -24,7 +26,14 @@ def isbn13_check_digit(first12: str) -> str:
 
 def normalize_isbn(value: str) -> str:
     """Return the ISBN-13 for an ISBN-10 or ISBN-13, or raise ValidationError saying why."""
-    raw = str(value).strip().upper().translate(SEPARATORS)
+    # NFKC turns full-width digits into ASCII ones. Other scripts' digits pass str.isdigit()
+    # (and int()) but are not ISBN digits: they would be stored as a second, different
+    # spelling of an ISBN that the unique constraint cannot see.
+    raw = unicodedata.normalize("NFKC", str(value)).strip().upper().translate(SEPARATORS)
+    if not raw.isascii():
+        raise ValidationError(
+            "An ISBN is made of the digits 0-9 (and X), hyphens and spaces.", code="isbn_format"
+        )
     if len(raw) == 10:
         body, check = raw[:9], raw[9]
         if not body.isdigit() or not (check.isdigit() or check == "X"):

@@ -17,5 +17,6 @@ class LoanAdmin(admin.ModelAdmin):
     list_display = ["copy", "borrower", "checked_out_at", "due_at", "returned_at"]
     list_filter = ["returned_at"]
     search_fields = ["copy__barcode", "borrower__username"]
-    list_select_related = ["copy", "borrower"]
+    # Copy.__str__ names its book: without copy__book, one query per row.
+    list_select_related = ["copy__book", "borrower"]
     raw_id_fields = ["copy", "borrower"]

@@ -77,8 +77,18 @@ class CheckoutSerializer(serializers.Serializer):
     )
 
 
+def borrowers(request):
+    """Members may filter by themselves only: with every user id on offer, "not a valid
+    choice" versus an empty page would tell a member which user ids exist."""
+    users = get_user_model().objects.all()
+    if request is None or request.user.is_staff:  # None: schema generation
+        return users
+    return users.filter(pk=request.user.pk)
+
+
 class LoanFilter(django_filters.FilterSet):
     open = django_filters.BooleanFilter(field_name="returned_at", lookup_expr="isnull")
+    borrower = django_filters.ModelChoiceFilter(queryset=borrowers, help_text="User id")
 
     class Meta:
         model = Loan
@@ -105,16 +115,25 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def checkout(self, request):
         """Lend a copy to yourself (or, for staff, to `borrower`). 409 if it is not available."""
+        # Refused before validation: checking that the user exists first would let a member
+        # tell existing user ids (403) from missing ones (400).
+        if not request.user.is_staff and self.names_someone_else(request):
+            raise PermissionDenied("Only staff can check a copy out to someone else.")
         form = CheckoutSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         borrower = form.validated_data.get("borrower", request.user)
-        if borrower != request.user and not request.user.is_staff:
-            raise PermissionDenied("Only staff can check a copy out to someone else.")
         loan = services.check_out(form.validated_data["copy"], borrower)
         loan = Loan.objects.select_related(
             "copy__book", "borrower"
         ).get(pk=loan.pk)
         return Response(LoanSerializer(loan).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def names_someone_else(request) -> bool:
+        data = request.data
+        if not hasattr(data, "get") or data.get("borrower") is None:
+            return False
+        return str(data.get("borrower")) != str(request.user.pk)
 
     @extend_schema(request=None, responses={200: LoanSerializer})
     @action(detail=True, methods=["post"], url_path="return")

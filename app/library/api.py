@@ -16,6 +16,8 @@ class IsStaffOrReadOnly(permissions.BasePermission):
 class Pagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100  # larger requests are clamped to this, not refused
+    # DRF's "Invalid page." does not say which parameter was wrong.
+    invalid_page_message = "Invalid page: the page parameter must be from 1 to the last page."
 
 
 class RatesFromSettings:

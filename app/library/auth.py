@@ -1,9 +1,59 @@
+import functools
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse, JsonResponse
+from django.urls import include, path
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.settings import api_settings
 
 from library.api import LoginThrottle
+from library.errors import is_api
 
 
 class ObtainTokenView(ObtainAuthToken):
     """POST username and password, get the API token. Throttled (DRF's own view is not)."""
 
     throttle_classes = [LoginThrottle]
+    # DRF's view pins its own parsers, bypassing ours (library.parsers).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+
+
+def throttle_password_posts(view):
+    """The token endpoint's limit on password guesses, for Django's sign-in forms too (the
+    browsable API's and the admin's): unthrottled, they were the way around it. One budget
+    per client address across all three."""
+
+    @functools.wraps(view)
+    def throttled(request, *args, **kwargs):
+        throttle = LoginThrottle()
+        if request.method != "POST" or throttle.allow_request(request, None):
+            return view(request, *args, **kwargs)
+        detail = "Too many sign-in attempts. Try again later."
+        if is_api(request):
+            response = JsonResponse({"detail": detail, "code": "throttled"}, status=429)
+        else:
+            response = HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(max(1, round(throttle.wait() or 1)))
+        return response
+
+    return throttled
+
+
+# rest_framework.urls (the browsable API's sign-in and sign-out), with the sign-in throttled.
+browsable_api_auth_urls = [
+    path(
+        "login/",
+        throttle_password_posts(
+            auth_views.LoginView.as_view(template_name="rest_framework/login.html")
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]
+
+urlpatterns = [
+    path("api/auth/", include((browsable_api_auth_urls, "rest_framework"))),
+    # Ahead of admin.site.urls, so it answers /admin/login/; reverse("admin:login") is unchanged.
+    path("admin/login/", throttle_password_posts(admin.site.login)),
+]

@@ -1,5 +1,6 @@
 """Site-wide 400/403/404/500 handlers: JSON under /api/, the library's pages elsewhere."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 
@@ -10,6 +11,11 @@ def is_api(request) -> bool:
 
 def bad_request(request, exception):
     if is_api(request):
+        if isinstance(exception, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+            return JsonResponse(
+                {"detail": "The request body is too large.", "code": "request_too_large"},
+                status=413,
+            )
         return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
     return defaults.bad_request(request, exception)
 

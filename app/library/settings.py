@@ -127,16 +127,25 @@ STORAGES = {
     },
 }
 
+# Django's database sessions, minus session ids it could not have issued (library.sessions).
+SESSION_ENGINE = "library.sessions"
+
 LOGIN_URL = "rest_framework:login"
 LOGIN_REDIRECT_URL = "catalog:book-list"
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes "not signed in" a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "library.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["library.api.IsStaffOrReadOnly"],
+    # DRF's defaults, with a JSON parser that survives deep nesting (library.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "library.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "library.api.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [

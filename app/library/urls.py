@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from catalog.api import AuthorViewSet, BookViewSet
 from circulation.api import CopyViewSet, LoanViewSet
+from library import auth
 from library.auth import ObtainTokenView
 
 router = DefaultRouter()
@@ -17,7 +18,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
-    path("api/auth/", include("rest_framework.urls")),
+    *auth.urlpatterns,  # the browsable API's and the admin's sign-in forms, throttled
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

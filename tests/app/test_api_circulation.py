@@ -96,6 +96,19 @@ def test_members_cannot_lend_to_someone_else(as_user, member, other_member, copy
     assert not Loan.objects.exists()
 
 
+def test_members_cannot_probe_which_user_ids_exist(as_user, member, other_member, copy):
+    """Naming an existing other user and a missing one must look the same to a member."""
+    client = as_user(member)
+    for borrower in (other_member.pk, 987654321):
+        response = checkout(client, copy, borrower=borrower)
+        assert response.status_code == 403, response.content
+        filtered = client.get(f"/api/v1/loans/?borrower={borrower}")
+        assert filtered.status_code == 400
+        assert "borrower" in filtered.json()["errors"]
+    assert client.get(f"/api/v1/loans/?borrower={member.pk}").status_code == 200
+    assert checkout(client, copy, borrower=member.pk).status_code == 201
+
+
 def test_loans_are_read_only_apart_from_the_actions(as_user, staff, copy):
     client = as_user(staff)
     assert client.post("/api/v1/loans/", {"copy": copy.pk}).status_code == 405

@@ -15,6 +15,7 @@ from catalog.isbn import ISBNFormField, normalize_isbn, validate_isbn13
         ("080442957x", "9780804429573"),
         (" 0 8044 2957 X ", "9780804429573"),
         ("9791090636071", "9791090636071"),  # 979 prefix
+        ("０３０６４０６１５２", "9780306406157"),  # full-width digits: the ASCII ISBN, not a twin
     ],
 )
 def test_valid_isbns_normalize_to_isbn13(given, isbn13):
@@ -32,6 +33,8 @@ def test_valid_isbns_normalize_to_isbn13(given, isbn13):
         ("03064061X2", "9 digits and a check digit"),
         ("9770306406150", "starts with 978 or 979"),
         ("", "10 or 13 characters"),
+        ("٩٧٨٠٣٠٦٤٠٦١٥٧", "digits 0-9"),  # Arabic-Indic digits pass str.isdigit()
+        ("978０３０６４０６１５7\u0663", "digits 0-9"),
     ],
 )
 def test_invalid_isbns_are_refused_with_a_clear_message(given, message):

@@ -53,6 +53,21 @@ def test_token_login_is_throttled(api, member, low_rates):
     assert statuses(api, "/api/v1/auth/token/", 3, method="post", data=payload) == [400, 400, 429]
 
 
+@pytest.mark.parametrize("login_form", ["/api/auth/login/", "/admin/login/"])
+def test_sign_in_forms_share_the_token_endpoint_limit(client, member, low_rates, login_form):
+    """Unthrottled, the sign-in forms were a way around the token endpoint's limit."""
+    guess = {"username": "mia", "password": "wrong"}
+    assert client.post("/api/v1/auth/token/", guess).status_code == 400
+    assert client.post(login_form, guess).status_code == 200  # the form again, with an error
+    refused = client.post(login_form, {"username": "mia", "password": "pw-mia-test"})
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    if login_form.startswith("/api/"):
+        assert refused.json()["code"] == "throttled"
+    assert client.get(login_form).status_code == 200  # reading the form costs nothing
+    assert client.post("/api/v1/auth/token/", guess).status_code == 429
+
+
 def test_ops_endpoints_are_never_throttled(api, low_rates):
     assert set(statuses(api, "/healthz", 10)) == {200}
     assert set(statuses(api, "/version", 10)) == {200}
