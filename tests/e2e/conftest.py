@@ -1,0 +1,120 @@
+"""Helpers for the end-to-end lifecycle in the lab: run site.yml, build and publish app
+revisions, talk to the hosts over SSH and HTTP. Every wait is bounded."""
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB = ROOT / "deploy" / "lab"
+STATE = LAB / ".state"
+REGISTRY = "10.77.0.2:5000"
+DOCKER = "/usr/bin/docker"
+PLAYBOOK_TIMEOUT = 1200  # seconds; a cold site.yml on two hosts takes a few minutes
+HTTP_TIMEOUT = 10
+
+HOSTS = {
+    name: v["ansible_host"]
+    for name, v in yaml.safe_load((LAB / "inventory.yml").read_text())["library"]["hosts"].items()
+}
+RECAP = re.compile(
+    r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
+)
+
+
+def sh(*args, timeout=900, **kw):
+    """Run a command, show it and its output, return the CompletedProcess (no check)."""
+    print("$ " + " ".join(map(str, args)), flush=True)
+    r = subprocess.run([str(a) for a in args], check=False, capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    print(r.stdout[-4000:], r.stderr[-4000:], sep="\n", flush=True)
+    return r
+
+
+def site_yml(version, *extra):
+    """ansible-playbook site.yml against the lab, as `deploy/lab/lab up` runs it.
+    Returns (returncode, {host: {"ok", "changed", "unreachable", "failed"}}, output)."""
+    r = sh(ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", "site.yml",
+           "-e", f"library_version={version}", "-e", "@../deploy/lab/.state/secrets.yml", *extra,
+           cwd=ROOT / "ansible", timeout=PLAYBOOK_TIMEOUT,
+           env={**os.environ, "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
+                "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"})
+    recap = {
+        m[0]: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m[1:])))
+        for m in RECAP.findall(r.stdout)
+    }
+    return r.returncode, recap, r.stdout
+
+
+def publish(tag):
+    """Push library:TAG to the lab registry."""
+    remote = f"{REGISTRY}/library:{tag}"
+    assert sh(DOCKER, "tag", f"library:{tag}", remote).returncode == 0
+    assert sh(DOCKER, "push", "-q", remote).returncode == 0
+
+
+def releases(name):
+    """/opt/library/releases.log of a host as (revision, result) pairs, oldest first."""
+    r = ssh(name, "sudo cat /opt/library/releases.log")
+    assert r.returncode == 0, r.stderr
+    return [tuple(line.split()[1:3]) for line in r.stdout.splitlines() if line.strip()]
+
+
+def ssh(name, command):
+    return sh("ssh", "-F", STATE / "ssh_config", name, command, timeout=60)
+
+
+def get(url, **kw):
+    return requests.get(url, timeout=HTTP_TIMEOUT, **kw)
+
+
+def post(url, data, headers=None):
+    """POST JSON that must succeed (200/201); returns the decoded answer."""
+    r = requests.post(url, json=data, headers=headers or {}, timeout=HTTP_TIMEOUT)
+    assert r.status_code in (200, 201), f"POST {url}: {r.status_code} {r.text[:300]}"
+    return r.json()
+
+
+def wait_for(what, check, seconds=60, interval=2):
+    """Poll check() until it returns a truthy value; fail naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            result = check()
+        except requests.RequestException:
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {seconds}s")
+        time.sleep(interval)
+
+
+def git_revision():
+    return subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def first_version():
+    """The revision `deploy/lab/lab up` deployed (LAB_VERSION, else the git revision)."""
+    return os.environ.get("LAB_VERSION") or git_revision()
+
+
+@pytest.fixture(scope="session")
+def lab_secrets():
+    path = STATE / "secrets.yml"
+    assert path.exists(), f"{path} missing: run deploy/lab/lab up first"
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def admin_username():
+    library = yaml.safe_load((LAB / "group_vars/library/library.yml").read_text())
+    return library["library_admin_username"]
