@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 IMAGE    ?= library
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-lab lint bench deploy
+.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-ansible test-lab lint bench deploy
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ image: setup ## build the app image, tagged with the git revision; prints its si
 lint: venv ## ruff, yamllint, ansible-lint, hadolint, actionlint
 	tools/lint
 
-test: lint test-app test-image test-workflows test-lab ## every test, from a fresh machine
+test: lint test-app test-image test-workflows test-ansible test-lab ## every test, from a fresh machine
 
 test-app: setup ## app tests against a real PostgreSQL
 	tests/app/run
@@ -44,6 +44,9 @@ test-image: setup ## build the image and check it running against PostgreSQL
 
 test-workflows: venv ## the GitHub workflows lint clean and call only what exists here
 	.venv/bin/pytest -q tests/workflows
+
+test-ansible: venv ## preflight and syntax checks of every inventory (no host needed)
+	.venv/bin/pytest -q tests/ansible
 
 test-lab: venv ## end-to-end: lab hosts, site.yml, testinfra, upgrade, failed deploy
 	tests/e2e/run

@@ -1,0 +1,111 @@
+"""ansible/preflight.yml (site.yml's first play): a good inventory passes without touching any
+host; a bad inventory or variable fails early with one line naming the variable."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from ansible_helpers import ERROR_PREFIX, SHA, Case, Run, run_case, write_password_file
+
+VALID = {
+    "production-valid": Case("production"),
+    "staging-valid": Case("staging"),
+}
+
+# id -> (variable the message must name, case)
+BAD = {
+    "version-missing": ("library_version", Case("production", version=None)),
+    "version-malformed": ("library_version", Case("production", version="1.0:latest")),
+    "repository-missing": ("library_image_repository", Case("production", drop_vars=("library_image_repository",))),
+    "repository-with-tag": (
+        "library_image_repository",
+        Case("production", extra_vars={"library_image_repository": "ghcr.io/example-org/library:1.0"}),
+    ),
+    "secret-key-missing": ("library_secret_key", Case("production", drop_vault=("vault_library_secret_key",))),
+    "db-password-missing": ("library_db_password", Case("production", drop_vault=("vault_library_db_password",))),
+    "domain-with-scheme": ("library_domain", Case("production", extra_vars={"library_domain": "https://x"})),
+    "domain-with-space": ("library_domain", Case("production", extra_vars={"library_domain": "a b"})),
+    "docker-install-source-unknown": (
+        "docker_install_source",
+        Case("production", extra_vars={"docker_install_source": "snap"}),
+    ),
+}
+
+# Values that slipped through once: Python's re.match accepts `$` before a trailing newline
+# (patterns end in \Z now), and a blank `key:` in vars.yml is null, not "" (so the checks
+# use default('', true)).
+BAD_EDGES = {
+    "version-trailing-newline": ("library_version", Case("production", version=SHA + "\n")),
+    "version-blank-in-vars": ("library_version", Case("production", version=None, set_vars={"library_version": None})),
+    "repository-blank-in-vars": (
+        "library_image_repository",
+        Case("production", set_vars={"library_image_repository": None}),
+    ),
+}
+
+# site.yml goes on to the hosts after the preflight: proof the ssh recorder sees a contact.
+CANARY = {"site-contacts-hosts": Case("production", playbook="site.yml")}
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory) -> dict[str, Run]:
+    """Every case at once: each is a separate ansible-playbook of ~2-3 s, mostly start-up."""
+    cases = {**VALID, **CANARY, **{k: c for k, (_, c) in {**BAD, **BAD_EDGES}.items()}}
+    base = tmp_path_factory.mktemp("preflight")
+    password_file = write_password_file(tmp_path_factory.mktemp("vault") / "password")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {name: pool.submit(run_case, case, base / name, password_file) for name, case in cases.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def assert_no_host_contacted(run: Run):
+    assert run.ssh_calls == [], f"ssh was called: {run.ssh_calls}"
+    assert "UNREACHABLE" not in run.output, run.output
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_a_valid_inventory_passes_without_contacting_a_host(runs, name):
+    run = runs[name]
+    assert run.returncode == 0, run.output
+    assert_no_host_contacted(run)
+    recap = run.recap()
+    assert sorted(recap) == run.hosts, run.output
+    for host, counters in recap.items():
+        assert counters["failed"] == 0 and counters["unreachable"] == 0, (host, counters)
+        # Every check ran on every host (not skipped because, e.g., the group was empty).
+        assert counters["ok"] >= 15, (host, counters)
+
+
+def test_the_ssh_recorder_sees_a_contact(runs):
+    """Without this, "no ssh call" above could mean the recorder is never used."""
+    run = runs["site-contacts-hosts"]
+    assert run.returncode != 0
+    assert "UNREACHABLE" in run.output, run.output
+    contacted = " ".join(" ".join(call) for call in run.ssh_calls)
+    assert "203.0.113.10" in contacted and "203.0.113.11" in contacted, run.ssh_calls
+
+
+def assert_fails_early_naming(run: Run, variable: str):
+    assert run.returncode != 0, f"the preflight let the bad {variable} through:\n{run.output}"
+    assert_no_host_contacted(run)
+    errors = run.error_messages()
+    assert errors, f"no '{ERROR_PREFIX}<the check's own message>' line:\n{run.output}"
+    for message in errors:
+        assert variable in message, message
+    msgs = run.msg_values()
+    assert msgs, f"no msg: in the output:\n{run.output}"
+    for msg in msgs:
+        assert "\n" not in msg.strip(), f"message is more than one line: {msg!r}"
+        assert variable in msg, msg
+        assert msg in errors, (msg, errors)
+
+
+@pytest.mark.parametrize(("name", "variable"), [(name, variable) for name, (variable, _) in BAD.items()])
+def test_a_bad_variable_fails_early_with_one_line_naming_it(runs, name, variable):
+    assert_fails_early_naming(runs[name], variable)
+
+
+@pytest.mark.parametrize(("name", "variable"), [(name, variable) for name, (variable, _) in BAD_EDGES.items()])
+def test_a_trailing_newline_or_blank_value_fails_early_naming_it(runs, name, variable):
+    assert_fails_early_naming(runs[name], variable)
