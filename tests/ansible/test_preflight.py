@@ -23,7 +23,8 @@ BAD = {
         Case("production", extra_vars={"library_image_repository": "ghcr.io/example-org/library:1.0"}),
     ),
     "secret-key-missing": ("library_secret_key", Case("production", drop_vault=("vault_library_secret_key",))),
-    "db-password-missing": ("library_db_password", Case("production", drop_vault=("vault_library_db_password",))),
+    # staging: its one host runs the bundled db, which needs the password (production shares one).
+    "db-password-missing": ("library_db_password", Case("staging", drop_vault=("vault_library_db_password",))),
     "domain-with-scheme": ("library_domain", Case("production", extra_vars={"library_domain": "https://x"})),
     "domain-with-space": ("library_domain", Case("production", extra_vars={"library_domain": "a b"})),
     "docker-install-source-unknown": (
