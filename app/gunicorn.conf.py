@@ -37,8 +37,8 @@ threads = _positive_int("GUNICORN_THREADS", 4)
 # The heartbeat file: /dev/shm is memory-backed and stays writable with a read-only root.
 worker_tmp_dir = "/dev/shm"
 timeout = 30
-# Below Docker's default 10 s stop timeout, so in-flight requests finish before SIGKILL.
-graceful_timeout = 8
+# Below the 30 s stop_grace_period compose gives web, so in-flight requests finish before SIGKILL.
+graceful_timeout = 25
 keepalive = 5
 
 # Only the reverse proxy reaches this port (the web container publishes none), and its address
