@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
@@ -50,6 +52,22 @@ def test_ensure_admin_creates_the_first_admin_once(monkeypatch, capsys):
     assert admin.check_password("example-only-password")  # never reset on a later deploy
     assert get_user_model().objects.count() == 1
     assert "already exists" in capsys.readouterr().out
+
+
+def test_ensure_admin_reads_the_password_from_stdin(monkeypatch):
+    monkeypatch.setenv("DJANGO_ADMIN_USERNAME", "chief")
+    monkeypatch.delenv("DJANGO_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("from-stdin-password\n"))
+    call_command("ensure_admin", "--password-stdin")
+    assert get_user_model().objects.get(username="chief").check_password("from-stdin-password")
+
+
+def test_ensure_admin_with_empty_stdin_refuses(monkeypatch):
+    monkeypatch.setenv("DJANGO_ADMIN_USERNAME", "chief")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(CommandError, match="stdin"):
+        call_command("ensure_admin", "--password-stdin")
+    assert not get_user_model().objects.exists()
 
 
 def test_ensure_admin_is_a_no_op_without_variables(monkeypatch, capsys):

@@ -5,6 +5,7 @@ may have been changed since), so re-running never resets anything.
 """
 
 import os
+import sys
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -12,6 +13,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = "Create the first superuser from DJANGO_ADMIN_USERNAME/EMAIL/PASSWORD (idempotent)."
+
+    def add_arguments(self, parser):
+        # Deploys pass the password on stdin: an environment variable given to
+        # `docker compose exec --env` shows in the host's process list.
+        parser.add_argument(
+            "--password-stdin", action="store_true",
+            help="read the password from the first line of standard input",
+        )
 
     def handle(self, *args, **options):
         username = os.environ.get("DJANGO_ADMIN_USERNAME", "").strip()
@@ -22,10 +31,14 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             self.stdout.write(f"ensure_admin: user {username!r} already exists, unchanged")
             return
-        password = os.environ.get("DJANGO_ADMIN_PASSWORD", "")
+        if options["password_stdin"]:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = os.environ.get("DJANGO_ADMIN_PASSWORD", "")
         if not password:
             raise CommandError(
-                "DJANGO_ADMIN_PASSWORD is required when DJANGO_ADMIN_USERNAME is set"
+                "DJANGO_ADMIN_PASSWORD (or a line on stdin with --password-stdin) is required "
+                "when DJANGO_ADMIN_USERNAME is set"
             )
         email = os.environ.get("DJANGO_ADMIN_EMAIL", "").strip()
         User.objects.create_superuser(username=username, email=email, password=password)
