@@ -54,6 +54,14 @@ test-lab: venv ## end-to-end: lab hosts, site.yml, testinfra, upgrade, failed de
 bench: setup ## figures: query counts, request latency, image size
 	app/bench
 
+# Operator inputs (ENV, VERSION) reach scripts as environment data, never as recipe text:
+# make would run a `$(shell ...)` in a value it expands, and the shell a `; cmd` pasted into a
+# line. $(value ...) takes the text as given (on the command line or in the environment),
+# `:=` keeps it from being expanded again, and the scripts validate it before any use.
 ENV ?= production
+unexport ENV VERSION
+export STACKS_ENV := $(value ENV)
+export STACKS_VERSION := $(value VERSION)
+
 deploy: venv ## ship VERSION=<git sha> to deploy/ENV (production|staging) with site.yml, then smoke-check every host
-	tools/deploy $(ENV) $(VERSION)
+	tools/deploy "$$STACKS_ENV" "$$STACKS_VERSION"

@@ -72,7 +72,12 @@ def command_problems(script: str, root: Path = ROOT, targets: set[str] | None = 
         return [f"{AS_ROOT} with no command"]
     program, args = words[0], words[1:]
     if program == "make":
-        named = [a for a in args if not a.startswith("-") and "=" not in a]
+        assignments = [a for a in args if "=" in a and not a.startswith("-")]
+        if assignments:
+            # make expands a command-line value (a `$(shell ...)` in it runs): inputs reach
+            # make through the step's env:, where make takes them as plain text.
+            return [f"make variables {assignments} on the command line in run: {script!r}; pass them in env:"]
+        named = [a for a in args if not a.startswith("-")]
         if not named:
             return [f"make without a target in run: {script!r}"]
         return [f"make target '{t}' is not in the Makefile" for t in named if t not in targets]
@@ -168,3 +173,22 @@ def serialization_problems(workflow: dict, job_id: str) -> list[str]:
     if concurrency.get("cancel-in-progress") is not False:
         return [f"{job_id}: concurrency must say cancel-in-progress: false"]
     return []
+
+
+def input_check_problems(workflow: dict, job_id: str, check: str, inputs: set[str]) -> list[str]:
+    """Every step of `job_id` that takes one of the dispatch `inputs` in its env comes after a
+    step running `check` on the same values: nothing uses a typed-in value unchecked."""
+    job = (workflow.get("jobs") or {}).get(job_id)
+    if job is None:
+        return [f"no job '{job_id}'"]
+    problems, checked = [], {}
+    for index, step in enumerate(job.get("steps") or []):
+        env = step.get("env") or {}
+        takes = {name: value for name, value in env.items() if any(f"inputs.{i}" in str(value) for i in inputs)}
+        if check in str(step.get("run", "")):
+            checked.update(takes)
+            continue
+        for name, value in takes.items():
+            if checked.get(name) != value:
+                problems.append(f"{job_id} step {index}: {name} comes from an input that no earlier '{check}' step checked")
+    return problems

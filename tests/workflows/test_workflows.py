@@ -71,9 +71,31 @@ def test_the_run_rule_rejects(script, problem):
     assert any(problem in p for p in found), found
 
 
-def test_the_run_rule_accepts_targets_with_variables_and_scripts_with_arguments():
-    assert rules.command_problems('.github/scripts/as-root make deploy ENV="$E" VERSION="$V"') == []
+def test_the_run_rule_accepts_targets_and_scripts_with_arguments():
+    assert rules.command_problems(".github/scripts/as-root make deploy") == []
     assert rules.command_problems("tools/lint") == []
+    assert rules.command_problems('.github/scripts/publish-image "$REVISION"') == []
+
+
+def test_the_run_rule_rejects_make_variables_on_the_command_line():
+    # The line deploy.yml had: make expands the value, so VERSION='$(shell id)' ran id.
+    found = rules.command_problems('.github/scripts/as-root make deploy ENV="$DEPLOY_ENV" VERSION="$VERSION"')
+    assert any("on the command line" in p and "pass them in env:" in p for p in found), found
+
+
+def test_dispatch_inputs_are_checked_before_any_step_uses_them():
+    workflow = rules.load(rules.WORKFLOWS / "deploy.yml")
+    assert rules.input_check_problems(workflow, "deploy", ".github/scripts/check-deploy-inputs",
+                                      {"version", "environment"}) == []
+
+
+def test_the_input_check_rule_rejects_a_step_using_an_unchecked_input():
+    workflow = {"jobs": {"deploy": {"steps": [
+        {"env": {"VERSION": "${{ inputs.version }}"}, "run": "make deploy"},
+        {"env": {"VERSION": "${{ inputs.version }}"}, "run": "tools/check"},
+    ]}}}
+    found = rules.input_check_problems(workflow, "deploy", "tools/check", {"version"})
+    assert found == ["deploy step 0: VERSION comes from an input that no earlier 'tools/check' step checked"]
 
 
 def test_the_makefile_parser_sees_targets_not_variables():
@@ -129,7 +151,8 @@ def test_secrets_never_reach_a_script_inline(path):
 def test_the_secret_rule_rejects_an_inline_secret():
     deploy = rules.load(DEPLOY)
     deploy["jobs"]["deploy"]["steps"].append({"run": "echo ${{ secrets.DEPLOY_SSH_KEY }} > key"})
-    assert rules.secret_problems(deploy) == ["deploy step 3: a secret is expanded inside run:"]
+    last = len(deploy["jobs"]["deploy"]["steps"]) - 1
+    assert rules.secret_problems(deploy) == [f"deploy step {last}: a secret is expanded inside run:"]
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
