@@ -45,7 +45,9 @@ def fake_vault_values(vars_text: str) -> dict[str, str]:
     values = {}
     for name in sorted(set(re.findall(r"\bvault_[a-z0-9_]+", vars_text))):
         if name.endswith("database_url"):
-            values[name] = f"postgres://library:fake-{secrets.token_hex(8)}@db.invalid:5432/library"
+            # Verified TLS, as the preflight requires of an external database.
+            values[name] = (f"postgres://library:fake-{secrets.token_hex(8)}@db.invalid:5432/library"
+                            "?sslmode=verify-full&sslrootcert=system")
         else:
             values[name] = f"fake-test-only-{secrets.token_hex(20)}"
     return values
@@ -61,6 +63,7 @@ class Case:
     drop_vars: tuple[str, ...] = ()  # keys removed from group_vars/library/vars.yml
     set_vars: dict = field(default_factory=dict)  # keys written into vars.yml (None = a blank `key:`)
     drop_vault: tuple[str, ...] = ()  # vault_* keys left out of the encrypted vault.yml
+    files: dict = field(default_factory=dict)  # {name: text} written beside inventory.yml
     playbook: str = "preflight.yml"
 
 
@@ -148,6 +151,8 @@ def make_environment(case: Case, workdir: Path, password_file: Path) -> Path:
             del settings[key]
         settings.update(case.set_vars)
         vars_file.write_text("---\n" + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    for name, text in case.files.items():
+        (envdir / name).write_text(text, encoding="utf-8")
     (envdir / GROUP_VARS / "vault.yml").write_text(
         encrypted_vault(case.env, case.drop_vault, password_file), encoding="utf-8")
     return envdir / "inventory.yml"

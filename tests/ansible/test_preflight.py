@@ -8,9 +8,34 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from ansible_helpers import ERROR_PREFIX, SHA, Case, Run, run_case, write_password_file
 
+# A throwaway CA certificate (PEM framing is what the preflight checks; never used to connect).
+FAKE_CA = "-----BEGIN CERTIFICATE-----\nZmFrZS10ZXN0LW9ubHktY2E=\n-----END CERTIFICATE-----\n"
+EXTERNAL_DB = "postgres://library:fake-test-only-password@db.invalid:5432/library"
+
 VALID = {
+    # production: its shared database's URL asks for sslmode=verify-full&sslrootcert=system.
     "production-valid": Case("production"),
     "staging-valid": Case("staging"),
+    "database-ca-file": Case(
+        "production",
+        extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-full",
+                    "library_database_ca_file": "{{ inventory_dir }}/database-ca.pem"},
+        files={"database-ca.pem": FAKE_CA},
+    ),
+    # The documented opt-out: the URL's own (weaker) sslmode is accepted as is.
+    "database-tls-opt-out": Case(
+        "production",
+        extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=require",
+                    "library_database_tls_verify": False},
+    ),
+    "database-tls-opt-out-no-sslmode": Case(
+        "production", extra_vars={"library_database_url": EXTERNAL_DB, "library_database_tls_verify": False},
+    ),
+    "images-by-digest": Case(
+        "production",
+        extra_vars={"library_postgres_image": "postgres:17@sha256:" + "ab" * 32,
+                    "library_caddy_image": "mirror.example.com:5000/caddy@sha256:" + "cd" * 32},
+    ),
 }
 
 # id -> (variable the message must name, case)
@@ -27,6 +52,64 @@ BAD = {
     "db-password-missing": ("library_db_password", Case("staging", drop_vault=("vault_library_db_password",))),
     "domain-with-scheme": ("library_domain", Case("production", extra_vars={"library_domain": "https://x"})),
     "domain-with-space": ("library_domain", Case("production", extra_vars={"library_domain": "a b"})),
+    # Third-party images: an exact version or a digest, never a moving tag.
+    "postgres-image-major-tag": ("library_postgres_image", Case("production", extra_vars={"library_postgres_image": "postgres:17"})),
+    "postgres-image-major-suffix": (
+        "library_postgres_image",
+        Case("production", extra_vars={"library_postgres_image": "postgres:17-trixie"}),
+    ),
+    "postgres-image-no-tag": (
+        "library_postgres_image",
+        Case("production", extra_vars={"library_postgres_image": "registry.example.com:5000/postgres"}),
+    ),
+    "caddy-image-minor-tag": ("library_caddy_image", Case("production", extra_vars={"library_caddy_image": "caddy:2.10"})),
+    "caddy-image-latest": ("library_caddy_image", Case("staging", extra_vars={"library_caddy_image": "caddy:latest"})),
+    "caddy-image-short-digest": (
+        "library_caddy_image",
+        Case("production", extra_vars={"library_caddy_image": "caddy:2@sha256:abc123"}),
+    ),
+    "pin-images-not-bool": (
+        "library_pin_third_party_images",
+        Case("production", extra_vars={"library_pin_third_party_images": "sometimes"}),
+    ),
+    # An external database: TLS that verifies the server, unless explicitly opted out.
+    "database-url-without-sslmode": ("library_database_url", Case("production", extra_vars={"library_database_url": EXTERNAL_DB})),
+    "database-url-sslmode-require": (
+        "library_database_url",
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=require&sslrootcert=system"}),
+    ),
+    "database-url-sslmode-disable": (
+        "library_database_url",
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=disable"}),
+    ),
+    "database-url-sslmode-verify-ca": (
+        "library_database_url",
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-ca&sslrootcert=system"}),
+    ),
+    # The last sslmode wins in the app's URL parser: a weaker one after verify-full is refused.
+    "database-url-sslmode-twice": (
+        "library_database_url",
+        Case("production", extra_vars={
+            "library_database_url": EXTERNAL_DB + "?sslmode=verify-full&sslrootcert=system&sslmode=disable"}),
+    ),
+    "database-tls-verify-not-bool": (
+        "library_database_tls_verify",
+        Case("production", extra_vars={"library_database_tls_verify": "maybe"}),
+    ),
+    "database-without-ca": (
+        "library_database_ca_file",
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-full"}),
+    ),
+    "database-ca-file-missing": (
+        "library_database_ca_file",
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-full",
+                                       "library_database_ca_file": "{{ inventory_dir }}/no-such-ca.pem"}),
+    ),
+    "database-ca-file-not-pem": (
+        "library_database_ca_file",
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-full",
+                                       "library_database_ca_file": "{{ inventory_dir }}/inventory.yml"}),
+    ),
     "docker-install-source-unknown": (
         "docker_install_source",
         Case("production", extra_vars={"docker_install_source": "snap"}),
