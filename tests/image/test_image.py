@@ -213,3 +213,20 @@ def test_first_admin_gets_a_token_and_writes_are_guarded(web):
     anonymous = requests.post(web["url"] + "/api/v1/books/", json={"title": "x"}, timeout=10)
     assert anonymous.status_code in (401, 403)
     assert anonymous.headers["Content-Type"].startswith("application/json")
+
+
+def test_no_pending_debian_upgrades(image, run_container):
+    # The build applies Debian's pending (security) upgrades on top of the base image: with
+    # today's package index, as root in the image, apt has nothing left to upgrade.
+    _, result = run_container(
+        "--user", "0", "--entrypoint", "sh", image, "-c",
+        "apt-get update -qq >/dev/null && apt-get -s upgrade",
+        name="upgrades", detach=False, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    pending = [line for line in lines if line.startswith(("Inst ", "Conf "))]
+    assert pending == [], "pending upgrades in the image:\n" + "\n".join(pending)
+    summary = [line for line in lines if " upgraded, " in line]
+    assert summary and summary[0].startswith("0 upgraded, "), lines
+    assert "kept back" not in result.stdout, result.stdout
