@@ -27,6 +27,9 @@ DEPLOY_DIR = ROOT / "deploy"
 # The root .venv (pytest runs from it): ansible-playbook and ansible-vault sit beside python.
 BIN = Path(sys.executable).parent
 SHA = "0123456789abcdef0123456789abcdef01234567"
+# The operator's database CA (an inventory's database-ca.pem): PEM framing is what the
+# preflight checks; it is never used to connect.
+FAKE_CA = "-----BEGIN CERTIFICATE-----\nZmFrZS10ZXN0LW9ubHktY2E=\n-----END CERTIFICATE-----\n"
 GROUP_VARS = Path("group_vars") / "library"
 ERROR_PREFIX = "[ERROR]: Task failed: Action failed: "
 
@@ -46,8 +49,7 @@ def fake_vault_values(vars_text: str) -> dict[str, str]:
     for name in sorted(set(re.findall(r"\bvault_[a-z0-9_]+", vars_text))):
         if name.endswith("database_url"):
             # Verified TLS, as the preflight requires of an external database.
-            values[name] = (f"postgres://library:fake-{secrets.token_hex(8)}@db.invalid:5432/library"
-                            "?sslmode=verify-full&sslrootcert=system")
+            values[name] = f"postgres://library:fake-{secrets.token_hex(8)}@db.invalid:5432/library?sslmode=verify-full"
         else:
             values[name] = f"fake-test-only-{secrets.token_hex(20)}"
     return values
@@ -151,7 +153,11 @@ def make_environment(case: Case, workdir: Path, password_file: Path) -> Path:
             del settings[key]
         settings.update(case.set_vars)
         vars_file.write_text("---\n" + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
-    for name, text in case.files.items():
+    # Like the vault, the database CA is the operator's: a stand-in where the vars expect one.
+    files = dict(case.files)
+    if "database-ca.pem" in (envdir / GROUP_VARS / "vars.yml").read_text(encoding="utf-8"):
+        files.setdefault("database-ca.pem", FAKE_CA)
+    for name, text in files.items():
         (envdir / name).write_text(text, encoding="utf-8")
     (envdir / GROUP_VARS / "vault.yml").write_text(
         encrypted_vault(case.env, case.drop_vault, password_file), encoding="utf-8")

@@ -6,21 +6,27 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from ansible_helpers import ERROR_PREFIX, SHA, Case, Run, run_case, write_password_file
+from ansible_helpers import (
+    ERROR_PREFIX,
+    FAKE_CA,
+    SHA,
+    Case,
+    Run,
+    run_case,
+    write_password_file,
+)
 
-# A throwaway CA certificate (PEM framing is what the preflight checks; never used to connect).
-FAKE_CA = "-----BEGIN CERTIFICATE-----\nZmFrZS10ZXN0LW9ubHktY2E=\n-----END CERTIFICATE-----\n"
 EXTERNAL_DB = "postgres://library:fake-test-only-password@db.invalid:5432/library"
 
 VALID = {
-    # production: its shared database's URL asks for sslmode=verify-full&sslrootcert=system.
+    # production: its shared database's URL asks for sslmode=verify-full, against its CA file.
     "production-valid": Case("production"),
     "staging-valid": Case("staging"),
-    "database-ca-file": Case(
+    "database-ca-file-elsewhere": Case(
         "production",
-        extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-full",
-                    "library_database_ca_file": "{{ inventory_dir }}/database-ca.pem"},
-        files={"database-ca.pem": FAKE_CA},
+        extra_vars={"library_database_url": EXTERNAL_DB + "?connect_timeout=5&sslmode=verify-full",
+                    "library_database_ca_file": "{{ inventory_dir }}/provider-root.pem"},
+        files={"provider-root.pem": FAKE_CA},
     ),
     # The documented opt-out: the URL's own (weaker) sslmode is accepted as is.
     "database-tls-opt-out": Case(
@@ -76,7 +82,7 @@ BAD = {
     "database-url-without-sslmode": ("library_database_url", Case("production", extra_vars={"library_database_url": EXTERNAL_DB})),
     "database-url-sslmode-require": (
         "library_database_url",
-        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=require&sslrootcert=system"}),
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=require"}),
     ),
     "database-url-sslmode-disable": (
         "library_database_url",
@@ -84,21 +90,22 @@ BAD = {
     ),
     "database-url-sslmode-verify-ca": (
         "library_database_url",
-        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-ca&sslrootcert=system"}),
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-ca"}),
     ),
     # The last sslmode wins in the app's URL parser: a weaker one after verify-full is refused.
     "database-url-sslmode-twice": (
         "library_database_url",
         Case("production", extra_vars={
-            "library_database_url": EXTERNAL_DB + "?sslmode=verify-full&sslrootcert=system&sslmode=disable"}),
+            "library_database_url": EXTERNAL_DB + "?sslmode=verify-full&sslmode=disable"}),
     ),
     "database-tls-verify-not-bool": (
         "library_database_tls_verify",
         Case("production", extra_vars={"library_database_tls_verify": "maybe"}),
     ),
-    "database-without-ca": (
+    "database-without-ca": ("library_database_ca_file", Case("production", extra_vars={"library_database_ca_file": ""})),
+    "database-url-names-its-own-ca": (
         "library_database_ca_file",
-        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-full"}),
+        Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-full&sslrootcert=system"}),
     ),
     "database-ca-file-missing": (
         "library_database_ca_file",
@@ -110,6 +117,19 @@ BAD = {
         Case("production", extra_vars={"library_database_url": EXTERNAL_DB + "?sslmode=verify-full",
                                        "library_database_ca_file": "{{ inventory_dir }}/inventory.yml"}),
     ),
+    # The bundled db's superuser: its own password, not the app role's.
+    "db-superuser-password-missing": (
+        "library_db_superuser_password",
+        Case("staging", drop_vault=("vault_library_db_superuser_password",)),
+    ),
+    "db-superuser-password-same-as-app": (
+        "library_db_superuser_password",
+        Case("staging", extra_vars={"library_db_superuser_password": "{{ library_db_password }}"}),
+    ),
+    # Limits: a size or a count, so compose never starts a service without one.
+    "web-memory-limit-bad": ("library_web_memory_limit", Case("production", extra_vars={"library_web_memory_limit": "lots"})),
+    "db-memory-limit-zero": ("library_db_memory_limit", Case("staging", extra_vars={"library_db_memory_limit": "0"})),
+    "proxy-pids-limit-bad": ("library_proxy_pids_limit", Case("production", extra_vars={"library_proxy_pids_limit": -1})),
     "docker-install-source-unknown": (
         "docker_install_source",
         Case("production", extra_vars={"docker_install_source": "snap"}),

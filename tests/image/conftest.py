@@ -7,12 +7,15 @@ relay that this test process opens on the bridge's gateway address for the sessi
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -180,3 +183,63 @@ def web(image, app_env, migrated, run_container, web_https):
             pytest.fail("web did not answer /healthz within 60 s")
         time.sleep(0.5)
     return {"name": name, "url": base}
+
+
+TLS_DB_HOST = "db.tls.invalid"  # the name in the server certificate (resolved to the relay)
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def tls_database():
+    """An external-style PostgreSQL that accepts only TLS connections, with a certificate for
+    TLS_DB_HOST signed by a throwaway CA: what a deploy with library_database_url and
+    library_database_ca_file connects to. Yields its URL (without sslmode/sslrootcert, as the
+    containers reach it through a relay), the CA file and another CA's file."""
+    pgbin = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    # Not under pytest's 0700 tmp: the server runs as the postgres user and must reach it.
+    work = Path(tempfile.mkdtemp(prefix="stacks-imgtest-tls-", dir="/var/tmp"))
+    work.chmod(0o755)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+             "-subj", "/CN=stacks image test CA", cwd=work)
+    _openssl("req", "-x509", *ec, "-keyout", "other-ca.key", "-out", "other-ca.pem", "-days", "2",
+             "-subj", "/CN=stacks image test other CA", cwd=work)
+    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={TLS_DB_HOST}", cwd=work)
+    (work / "san.ext").write_text(f"subjectAltName=DNS:{TLS_DB_HOST}\n")
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-out", "server.crt", "-days", "2", "-extfile", "san.ext", cwd=work)
+    for name in ("ca.pem", "other-ca.pem"):
+        (work / name).chmod(0o644)  # read by the app's own user in the container
+    data = work / "data"
+    password = "image-test-only-" + secrets.token_hex(8)
+    (work / "pw").write_text(password + "\n")
+    subprocess.run(["chown", "-R", "postgres:postgres", str(work)], check=True)
+    (work / "server.key").chmod(0o600)
+    as_pg = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_pg, str(pgbin / "initdb"), "-D", str(data), "-U", "postgres",
+                    "--auth-local=peer", "--auth-host=scram-sha-256", f"--pwfile={work / 'pw'}"],
+                   check=True, capture_output=True, timeout=120)
+    # TLS or nothing: no plain "host" line.
+    (data / "pg_hba.conf").write_text("local all all peer\nhostssl all all 127.0.0.1/32 scram-sha-256\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = (f"-p {port} -k {work} -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on "
+               f"-c ssl_cert_file={work / 'server.crt'} -c ssl_key_file={work / 'server.key'}")
+    subprocess.run([*as_pg, str(pgbin / "pg_ctl"), "-D", str(data), "-l", str(work / "server.log"),
+                    "-w", "-o", options, "start"], check=True, capture_output=True, timeout=60)
+    relay = Relay(bridge_gateway(), ("127.0.0.1", port))
+    try:
+        yield {
+            "url": f"postgres://postgres:{password}@{TLS_DB_HOST}:{relay.port}/postgres",
+            "ca": work / "ca.pem",
+            "other_ca": work / "other-ca.pem",
+        }
+    finally:
+        relay.close()
+        subprocess.run([*as_pg, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       check=False, capture_output=True, timeout=60)
+        shutil.rmtree(work, ignore_errors=True)

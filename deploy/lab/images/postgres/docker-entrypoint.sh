@@ -18,11 +18,13 @@ if [ "$1" != "postgres" ]; then
   exec "$@"
 fi
 
-# As root: fix ownership of the (possibly fresh) volume, then re-run as postgres.
+# As root, as the official entrypoint does: make the data and socket folders (the latter may
+# be a fresh tmpfs) and hand what is not yet the postgres user's to it, then re-run as postgres.
 if [ "$(id -u)" = "0" ]; then
-  install -d -m 0700 -o postgres -g postgres "$PGDATA"
-  chown -R postgres:postgres "$PGDATA"
-  install -d -m 2777 -o postgres -g postgres /var/run/postgresql
+  mkdir -p "$PGDATA" /var/run/postgresql
+  chmod 00700 "$PGDATA"
+  chmod 03775 /var/run/postgresql
+  find "$PGDATA" /var/run/postgresql \! -user postgres -exec chown postgres:postgres '{}' +
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 
@@ -51,10 +53,14 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
       *.sh)
+        # As the official image does: an executable script is run, any other is sourced.
         log "running $f"
-        # Init scripts are the user's, sourced as the official image does.
-        # shellcheck source=/dev/null
-        . "$f"
+        if [ -x "$f" ]; then
+          POSTGRES_USER=$POSTGRES_USER POSTGRES_DB=$POSTGRES_DB "$f"
+        else
+          # shellcheck source=/dev/null
+          . "$f"
+        fi
         ;;
       *.sql) log "running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" ;;
       *)     ;;
