@@ -43,6 +43,9 @@ BAD = {
     "admin-twice": ("base_admin_users", {"base_admin_users": [{"name": "ada", "keys": [KEY]}] * 2}),
     "reboot-time-12h": ("base_upgrades_reboot_time", {"base_upgrades_reboot_time": "3:30am"}),
     "reboot-time-25h": ("base_upgrades_reboot_time", {"base_upgrades_reboot_time": "25:00"}),
+    "reboot-not-bool": ("base_upgrades_reboot", {"base_upgrades_reboot": "at night"}),
+    "firewall-not-bool": ("base_firewall", {"base_firewall": "off"}),
+    "sudo-log-format-unknown": ("base_sudo_log_format", {"base_sudo_log_format": "xml"}),
 }
 
 
