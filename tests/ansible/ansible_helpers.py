@@ -47,7 +47,11 @@ def fake_vault_values(vars_text: str) -> dict[str, str]:
     for the preflight's length checks and free of quotes/newlines."""
     values = {}
     for name in sorted(set(re.findall(r"\bvault_[a-z0-9_]+", vars_text))):
-        if name.endswith("database_url"):
+        if name.endswith("tls_certificate"):
+            values[name] = FAKE_CA
+        elif name.endswith("tls_key"):
+            values[name] = "-----BEGIN PRIVATE KEY-----\nZmFrZS10ZXN0LW9ubHkta2V5\n-----END PRIVATE KEY-----\n"
+        elif name.endswith("database_url"):
             # Verified TLS, as the preflight requires of an external database.
             values[name] = f"postgres://library:fake-{secrets.token_hex(8)}@db.invalid:5432/library?sslmode=verify-full"
         else:

@@ -56,6 +56,12 @@ BAD = {
     "secret-key-missing": ("library_secret_key", Case("production", drop_vault=("vault_library_secret_key",))),
     # staging: its one host runs the bundled db, which needs the password (production shares one).
     "db-password-missing": ("library_db_password", Case("staging", drop_vault=("vault_library_db_password",))),
+    # Two production hosts behind one domain: ACME per host would race; one certificate is needed.
+    "two-hosts-one-domain-no-certificate": (
+        "library_tls_certificate",
+        Case("production", extra_vars={"library_tls_certificate": "", "library_tls_key": ""}),
+    ),
+    "tls-key-not-pem": ("library_tls_key", Case("production", extra_vars={"library_tls_key": "not a key"})),
     "domain-with-scheme": ("library_domain", Case("production", extra_vars={"library_domain": "https://x"})),
     "domain-with-space": ("library_domain", Case("production", extra_vars={"library_domain": "a b"})),
     # Third-party images: an exact version or a digest, never a moving tag.
