@@ -1,16 +1,11 @@
-"""API-wide policy: permissions, pagination, throttling, search (errors: library.api_errors)."""
+"""API-wide policy: pagination, throttling, search (errors: library.api_errors).
 
-from rest_framework import exceptions, filters, pagination, permissions, status, throttling
+Permissions are Django's model permissions (settings.REST_FRAMEWORK): anyone reads, and a
+write needs the model's add/change/delete permission, granted per user or group in the admin.
+"""
+
+from rest_framework import exceptions, filters, pagination, status, throttling
 from rest_framework.settings import api_settings
-
-
-class IsStaffOrReadOnly(permissions.BasePermission):
-    """Anyone reads the catalogue; only staff change it."""
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return bool(request.user and request.user.is_staff)
 
 
 class Pagination(pagination.PageNumberPagination):

@@ -139,7 +139,11 @@ REST_FRAMEWORK = {
         "library.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["library.api.IsStaffOrReadOnly"],
+    # Anyone reads; writing a model needs its add/change/delete permission (is_staff alone,
+    # which only opens the admin, is not enough).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
+    ],
     # DRF's defaults, with a JSON parser that survives deep nesting (library.parsers).
     "DEFAULT_PARSER_CLASSES": [
         "library.parsers.JSONParser",
