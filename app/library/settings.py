@@ -214,5 +214,7 @@ LIBRARY_REVISION = env.get_str("LIBRARY_REVISION", "unknown")
 LIBRARY_BUILT = env.get_str("LIBRARY_BUILT", "unknown")
 
 LOAN_PERIOD_DAYS = 21
+# Days an API token works after it is issued (library.tokens).
+LIBRARY_TOKEN_TTL = env.get_int("LIBRARY_TOKEN_TTL", 30, minimum=1, maximum=3650)
 # Open loans one borrower may hold at once; checkout beyond it is refused (409).
 LIBRARY_MAX_OPEN_LOANS = env.get_int("LIBRARY_MAX_OPEN_LOANS", 5, minimum=1, maximum=1000)
