@@ -53,7 +53,7 @@ browsable_api_auth_urls = [
     path(
         "login/",
         throttle_password_posts(
-            auth_views.LoginView.as_view(template_name="rest_framework/login.html")
+            auth_views.LoginView.as_view(template_name="library/login.html")
         ),
         name="login",
     ),
