@@ -14,8 +14,9 @@ from library.errors import is_api
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """POST username and password, get the API token. Throttled (DRF's own view is not);
-    an expired token is replaced, not handed back (library.tokens)."""
+    """POST username and password, get the API token. Throttled (DRF's own view is not).
+    A token expires LIBRARY_TOKEN_TTL days after it is issued; signing in again then issues
+    a new one (DRF's view would hand the expired one back)."""
 
     throttle_classes = [LoginThrottle]
     # DRF's view pins its own parsers, bypassing ours (library.parsers).
