@@ -1,4 +1,5 @@
-"""The catalogue as a web API: books and authors (anyone reads, staff edit)."""
+"""The catalogue as a web API: books and authors (anyone reads; writes need the model
+permission, library.api)."""
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError

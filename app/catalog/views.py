@@ -2,11 +2,13 @@
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.shortcuts import render
 from django.views.generic import DetailView, ListView
 
 from catalog.isbn import normalize_isbn
 from catalog.models import Author, Book
 from circulation.models import Copy, books_with_availability
+from library.api import AnonThrottle, UserThrottle, refused_for
 
 MAX_QUERY_LENGTH = 200
 
@@ -28,10 +30,25 @@ def search_books(books, query: str):
     return books.filter(matches)
 
 
+def too_many_requests(request, wait: float):
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = str(round(wait))
+    return response
+
+
 class BookListView(ListView):
     template_name = "catalog/book_list.html"
     context_object_name = "books"
     paginate_by = 20
+
+    def dispatch(self, request, *args, **kwargs):
+        # A search costs the database what an API search does, so it counts against the same
+        # limits, in the same shared counters (browsing the plain catalogue stays free).
+        if request.GET.get("q", "").strip():
+            wait = refused_for(request, [AnonThrottle(), UserThrottle()])
+            if wait is not None:
+                return too_many_requests(request, wait)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         self.query = self.request.GET.get("q", "")

@@ -1,16 +1,18 @@
-"""Circulation as a web API: copies (anyone reads, staff edit) and loans (a member sees and
-returns their own; staff see all), with checkout and return as actions."""
+"""Circulation as a web API: copies (anyone reads; writes need the model permission) and
+loans (a member sees their own and borrows; staff see all, lend to anyone and record returns),
+with checkout and return as actions. The services' refusals become HTTP answers here."""
 
 import django_filters
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from circulation import services
+from circulation import errors, services
 from circulation.models import Copy, Loan
+from library.api import Conflict
 
 
 class CopySerializer(serializers.ModelSerializer):
@@ -95,6 +97,21 @@ class LoanFilter(django_filters.FilterSet):
         fields = ["copy", "borrower"]
 
 
+def http_error(error: errors.CirculationError):
+    """The API's answer to a refusal of the circulation rules."""
+    if isinstance(error, errors.CopyGone):  # the request named it: a 400 naming the field
+        return ValidationError({"copy": [error.message]})
+    if isinstance(error, errors.LoanGone):
+        return NotFound()
+    if isinstance(error, errors.LoanLimitReached):
+        return Conflict(error.message, code="loan_limit_reached")
+    return Conflict(error.message)
+
+
+class IsStaff(permissions.IsAdminUser):
+    message = "Only staff record a return."
+
+
 class LoanViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LoanSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -102,6 +119,11 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["copy__barcode", "copy__book__title"]
     ordering_fields = ["checked_out_at", "due_at", "returned_at"]
     ordering = ["-checked_out_at", "-id"]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, errors.CirculationError):
+            exc = http_error(exc)
+        return super().handle_exception(exc)
 
     def get_queryset(self):
         loans = Loan.objects.select_related("copy__book", "borrower")
@@ -114,7 +136,8 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=CheckoutSerializer, responses={201: LoanSerializer})
     @action(detail=False, methods=["post"])
     def checkout(self, request):
-        """Lend a copy to yourself (or, for staff, to `borrower`). 409 if it is not available."""
+        """Lend a copy to yourself (or, for staff, to `borrower`). 409 if it is not available or
+        the borrower already has the most open loans allowed."""
         # Refused before validation: checking that the user exists first would let a member
         # tell existing user ids (403) from missing ones (400).
         if not request.user.is_staff and self.names_someone_else(request):
@@ -136,8 +159,10 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
         return str(data.get("borrower")) != str(request.user.pk)
 
     @extend_schema(request=None, responses={200: LoanSerializer})
-    @action(detail=True, methods=["post"], url_path="return")
+    # Checked before the loan is looked up: a member learns nothing about which loans exist.
+    @action(detail=True, methods=["post"], url_path="return", permission_classes=[IsStaff])
     def return_loan(self, request, pk=None):
-        """Return a loan (your own; staff: any). 409 if it was already returned."""
+        """Record that a loan's copy is back (staff only: the desk has the copy in hand).
+        409 if it was already returned."""
         loan = services.check_in(self.get_object())
         return Response(LoanSerializer(loan).data)

@@ -1,16 +1,13 @@
-"""API-wide policy: permissions, pagination, throttling, search (errors: library.api_errors)."""
+"""API-wide policy: pagination, throttling, search (errors: library.api_errors).
 
-from rest_framework import exceptions, filters, pagination, permissions, status, throttling
+Permissions are Django's model permissions (settings.REST_FRAMEWORK): anyone reads, and a
+write needs the model's add/change/delete permission, granted per user or group in the admin.
+"""
+
+import ipaddress
+
+from rest_framework import exceptions, filters, pagination, status, throttling
 from rest_framework.settings import api_settings
-
-
-class IsStaffOrReadOnly(permissions.BasePermission):
-    """Anyone reads the catalogue; only staff change it."""
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return bool(request.user and request.user.is_staff)
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -28,11 +25,31 @@ class RatesFromSettings:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-class AnonThrottle(RatesFromSettings, throttling.AnonRateThrottle):
+def client_network(address: str) -> str:
+    """Whom a throttle counts: an IPv4 client by its address, an IPv6 client by its /64.
+    One IPv6 subscriber or host usually holds a whole /64 (2^64 addresses): counted per
+    address, it could pick a fresh one for every request and never be throttled."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # not an address (a misconfigured proxy): counted as given
+    if ip.version == 6 and ip.ipv4_mapped:  # ::ffff:192.0.2.1 is the IPv4 client 192.0.2.1
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class PerNetwork:
+    def get_ident(self, request):
+        return client_network(super().get_ident(request))
+
+
+class AnonThrottle(PerNetwork, RatesFromSettings, throttling.AnonRateThrottle):
     pass
 
 
-class UserThrottle(RatesFromSettings, throttling.UserRateThrottle):
+class UserThrottle(PerNetwork, RatesFromSettings, throttling.UserRateThrottle):
     """Signed-in users only: anonymous clients are AnonThrottle's, and counting them twice
     would double the cache queries of every anonymous request."""
 
@@ -56,10 +73,19 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class LoginThrottle(RatesFromSettings, throttling.SimpleRateThrottle):
-    """Password guesses per client address, whoever they claim to be."""
+class LoginThrottle(PerNetwork, RatesFromSettings, throttling.SimpleRateThrottle):
+    """Password guesses per client address (IPv6: per /64), whoever they claim to be."""
 
     scope = "login"
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def refused_for(request, throttles, view=None) -> float | None:
+    """Run DRF throttles outside DRF (the website): None when every one allows the request,
+    else the seconds to wait. Each throttle counts the request, as in a DRF view."""
+    waits = [throttle.wait() for throttle in throttles if not throttle.allow_request(request, view)]
+    if not waits:
+        return None
+    return max(1.0, *(wait or 1.0 for wait in waits))

@@ -41,6 +41,21 @@ def get_str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
 
+def get_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = get_str(name)
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value <= maximum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number from {minimum} to {maximum} (got {raw!r})"
+        )
+    return value
+
+
 def get_log_level(name: str, default: str = "INFO") -> str:
     level = get_str(name, default).upper()
     if not isinstance(logging.getLevelName(level), int):

@@ -4,7 +4,11 @@ They are answered by a middleware placed before SecurityMiddleware and CommonMid
 so probes carrying any Host header (a container IP, localhost) are neither rejected by
 ALLOWED_HOSTS nor redirected to HTTPS, and the rest of the site keeps its host check.
 Nothing here calls request.get_host(). They are outside DRF, hence never throttled.
+They answer anyone, so they say only what a load balancer or a deploy needs; the details
+are for operators on the host (`manage.py readiness`).
 """
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -16,37 +20,66 @@ def healthz() -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def check_database() -> str:
+@dataclass(frozen=True)
+class Check:
+    """One readiness check: `state` is public (/readyz), `detail` is for operators only
+    (`manage.py readiness` on the host): exception text and migration names tell an
+    attacker which database and code run here."""
+
+    state: str  # ok, failing, pending or unknown
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+
+def failure_text(exc: Exception) -> str:
+    return f"{exc.__class__.__name__}: {exc}".strip()
+
+
+def check_database() -> Check:
     try:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-        return f"unreachable ({exc.__class__.__name__})"
-    return "ok"
+        return Check("failing", failure_text(exc))
+    return Check("ok")
 
 
-def check_migrations() -> str:
+def check_migrations() -> Check:
     try:
         connection = connections[DEFAULT_DB_ALIAS]
         executor = MigrationExecutor(connection)
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except Exception as exc:  # noqa: BLE001
-        return f"unknown ({exc.__class__.__name__})"
+        return Check("unknown", failure_text(exc))
     if plan:
-        return f"pending ({len(plan)})"
-    return "ok"
+        names = ", ".join(f"{m.app_label}.{m.name}" for m, _backwards in plan)
+        return Check("pending", f"{len(plan)} to apply: {names}")
+    return Check("ok")
+
+
+def run_checks() -> dict[str, Check]:
+    checks = {"database": check_database()}
+    checks["migrations"] = (
+        check_migrations() if checks["database"].ok
+        else Check("unknown", "not checked: the database is failing")
+    )
+    return checks
 
 
 def readyz() -> JsonResponse:
-    checks = {"database": check_database()}
-    checks["migrations"] = check_migrations() if checks["database"] == "ok" else "unknown"
-    failed = [name for name, result in checks.items() if result != "ok"]
+    """Public: each check's one-word state, nothing a stranger could learn more from."""
+    checks = run_checks()
+    states = {name: check.state for name, check in checks.items()}
+    failed = [name for name, check in checks.items() if not check.ok]
     if failed:
         return JsonResponse(
-            {"status": "unavailable", "checks": checks, "failed": failed}, status=503
+            {"status": "unavailable", "checks": states, "failed": failed}, status=503
         )
-    return JsonResponse({"status": "ok", "checks": checks})
+    return JsonResponse({"status": "ok", "checks": states})
 
 
 def version() -> JsonResponse:

@@ -6,6 +6,7 @@ naming the variable; manage.py and wsgi.py turn that into one line on stderr.
 
 from pathlib import Path
 
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 from library import env
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "library",
     "catalog",
     "circulation",
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     # Probes answer before host validation and SSL redirect (any Host, plain HTTP).
     "library.ops.OpsEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +72,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy on every response (django-csp). Pages load scripts, styles, images
+# and fonts from this origin only, run no inline script and apply no inline style unless it
+# carries the response's nonce, and may not be framed. The Swagger UI page loads its init
+# script from /api/docs/?script (drf-spectacular's split view); the browsable API's pages
+# allow style attributes (library.renderers). `data:` images: the admin's and Swagger UI's
+# stylesheets embed their icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.NONE],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "base-uri": [csp.NONE],
+    }
+}
 
 ROOT_URLCONF = "library.urls"
 WSGI_APPLICATION = "library.wsgi.application"
@@ -139,12 +162,20 @@ REST_FRAMEWORK = {
         "library.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["library.api.IsStaffOrReadOnly"],
+    # Anyone reads; writing a model needs its add/change/delete permission (is_staff alone,
+    # which only opens the admin, is not enough).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
+    ],
     # DRF's defaults, with a JSON parser that survives deep nesting (library.parsers).
     "DEFAULT_PARSER_CLASSES": [
         "library.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "library.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "library.api.Pagination",
     "PAGE_SIZE": 20,
@@ -210,3 +241,7 @@ LIBRARY_REVISION = env.get_str("LIBRARY_REVISION", "unknown")
 LIBRARY_BUILT = env.get_str("LIBRARY_BUILT", "unknown")
 
 LOAN_PERIOD_DAYS = 21
+# Days an API token works after it is issued (library.tokens).
+LIBRARY_TOKEN_TTL = env.get_int("LIBRARY_TOKEN_TTL", 30, minimum=1, maximum=3650)
+# Open loans one borrower may hold at once; checkout beyond it is refused (409).
+LIBRARY_MAX_OPEN_LOANS = env.get_int("LIBRARY_MAX_OPEN_LOANS", 5, minimum=1, maximum=1000)

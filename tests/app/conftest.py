@@ -1,6 +1,7 @@
 import itertools
 
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from catalog.isbn import isbn13_check_digit
@@ -30,10 +31,29 @@ def other_member(django_user_model):
     return django_user_model.objects.create_user("otto", "otto@example.invalid", "pw-otto-test")
 
 
+# What a librarian is granted in the admin: every change to the catalogue and the copies.
+LIBRARIAN_PERMISSIONS = [
+    f"{action}_{model}"
+    for action in ("add", "change", "delete")
+    for model in ("author", "book", "copy")
+]
+
+
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user(
+    """A librarian: staff, with the catalogue's model permissions."""
+    user = django_user_model.objects.create_user(
         "sam", "sam@example.invalid", "pw-sam-test", is_staff=True
+    )
+    user.user_permissions.set(Permission.objects.filter(codename__in=LIBRARIAN_PERMISSIONS))
+    return user
+
+
+@pytest.fixture
+def bare_staff(django_user_model):
+    """Staff (may open the admin) without any model permission."""
+    return django_user_model.objects.create_user(
+        "bea", "bea@example.invalid", "pw-bea-test", is_staff=True
     )
 
 

@@ -218,7 +218,7 @@ def test_checkout_of_a_deleted_copy_names_copy(as_user, staff, member, copy):
     assert_names(response, 400, "copy")
 
 
-def test_returning_a_loan_deleted_meanwhile_is_a_404(as_user, member, copy, monkeypatch):
+def test_returning_a_loan_deleted_meanwhile_is_a_404(as_user, member, staff, copy, monkeypatch):
     loan = Loan.objects.create(copy=copy, borrower=member)
     real_check_in = services.check_in
 
@@ -227,6 +227,6 @@ def test_returning_a_loan_deleted_meanwhile_is_a_404(as_user, member, copy, monk
         return real_check_in(loan)
 
     monkeypatch.setattr(services, "check_in", deleted_meanwhile)
-    response = as_user(member).post(f"/api/v1/loans/{loan.pk}/return/")
+    response = as_user(staff).post(f"/api/v1/loans/{loan.pk}/return/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"

@@ -1,5 +1,8 @@
+import io
+
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import ConnectionHandler
@@ -31,27 +34,86 @@ def test_version_reports_the_build(client):
     }
 
 
-@pytest.mark.django_db
-def test_readyz_is_503_while_a_migration_is_pending(client):
+@pytest.fixture
+def pending_migration(db):
     # Forget that a migration ran; the test's transaction puts the row back afterwards.
     MigrationRecorder(connection).record_unapplied("circulation", "0001_initial")
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["failed"] == ["migrations"]
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["migrations"].startswith("pending")
 
 
-@pytest.mark.django_db  # lifts pytest-django's block, so the failure seen is the real one
-def test_readyz_is_503_when_the_database_is_unreachable(client, monkeypatch):
+@pytest.fixture
+def database_down(db, monkeypatch):
+    """The app's database connection points at a closed port (the db mark lifts
+    pytest-django's block, so the failure seen is the real one)."""
     closed_port = {**settings.DATABASES["default"], "HOST": "127.0.0.1", "PORT": "1"}
     monkeypatch.setattr(ops, "connections", ConnectionHandler({"default": closed_port}))
+
+
+def test_readyz_is_503_while_a_migration_is_pending(client, pending_migration):
     response = client.get("/readyz")
     assert response.status_code == 503
-    body = response.json()
-    assert body["failed"] == ["database", "migrations"]
-    assert body["checks"]["database"] == "unreachable (OperationalError)"
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "migrations": "pending"},
+        "failed": ["migrations"],
+    }
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(client, database_down):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "failing", "migrations": "unknown"},
+        "failed": ["database", "migrations"],
+    }
+
+
+def test_readyz_tells_the_public_no_internals(client, database_down):
+    """No exception class, driver message, host or port for a stranger to learn from."""
+    body = client.get("/readyz").content.decode()
+    for internal in ("Error", "psycopg", "127.0.0.1", "port", "connection"):
+        assert internal not in body, internal
+
+
+def test_readyz_does_not_count_or_name_pending_migrations(client, pending_migration):
+    body = client.get("/readyz").content.decode()
+    assert "0001" not in body and "circulation" not in body
+    assert not any(character.isdigit() for character in body)
+
+
+def test_version_says_only_version_revision_and_built(client):
+    response = client.get("/version")
+    assert set(response.json()) == {"version", "revision", "built"}
+    assert "Server" not in response.headers
+
+
+def readiness():
+    out = io.StringIO()
+    try:
+        call_command("readiness", stdout=out)
+    except CommandError as exc:
+        return False, out.getvalue(), str(exc)
+    return True, out.getvalue(), ""
+
+
+def test_readiness_command_reports_ready(db):
+    ready, out, _ = readiness()
+    assert ready
+    assert out.splitlines() == ["database: ok", "migrations: ok", "ready"]
+
+
+def test_readiness_command_names_the_database_failure_in_full(database_down):
+    ready, out, error = readiness()
+    assert not ready and error == "not ready: database, migrations"
+    first = out.splitlines()[0]
+    assert first.startswith("database: failing: OperationalError: ")
+    assert "127.0.0.1" in first and "port 1" in first  # the driver's own words
+
+
+def test_readiness_command_names_the_pending_migrations(pending_migration):
+    ready, out, error = readiness()
+    assert not ready and error == "not ready: migrations"
+    assert "migrations: pending: 1 to apply: circulation.0001_initial" in out
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/version"])

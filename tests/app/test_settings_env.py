@@ -37,6 +37,11 @@ def run_app(args, **env):
         ({"DJANGO_HTTPS": "2"}, "DJANGO_HTTPS"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"DJANGO_CSRF_TRUSTED_ORIGINS": "library.example.org"}, "DJANGO_CSRF_TRUSTED_ORIGINS"),
+        ({"LIBRARY_MAX_OPEN_LOANS": "many"}, "LIBRARY_MAX_OPEN_LOANS"),
+        ({"LIBRARY_MAX_OPEN_LOANS": "0"}, "LIBRARY_MAX_OPEN_LOANS"),
+        ({"LIBRARY_MAX_OPEN_LOANS": "-3"}, "LIBRARY_MAX_OPEN_LOANS"),
+        ({"LIBRARY_TOKEN_TTL": "30d"}, "LIBRARY_TOKEN_TTL"),
+        ({"LIBRARY_TOKEN_TTL": "0"}, "LIBRARY_TOKEN_TTL"),
     ],
 )
 def test_bad_configuration_stops_manage_py_with_one_line(env, variable):
@@ -98,3 +103,17 @@ def test_production_static_files_are_collected_and_served(tmp_path):
     assert (tmp_path / url.removeprefix("/static/")).is_file()
     assert (tmp_path / (url.removeprefix("/static/") + ".gz")).is_file()
     assert (tmp_path / "drf_spectacular_sidecar" / "swagger-ui-dist").is_dir()
+
+
+def test_loan_limit_defaults_to_five_and_reads_its_variable():
+    code = "import django; django.setup(); from django.conf import settings as s; " \
+           "print(s.LIBRARY_MAX_OPEN_LOANS)"
+    assert run_app(["-c", code], LIBRARY_MAX_OPEN_LOANS=None).stdout.strip() == "5"
+    assert run_app(["-c", code], LIBRARY_MAX_OPEN_LOANS=" 12 ").stdout.strip() == "12"
+
+
+def test_token_ttl_defaults_to_thirty_days_and_reads_its_variable():
+    code = "import django; django.setup(); from django.conf import settings as s; " \
+           "print(s.LIBRARY_TOKEN_TTL)"
+    assert run_app(["-c", code], LIBRARY_TOKEN_TTL=None).stdout.strip() == "30"
+    assert run_app(["-c", code], LIBRARY_TOKEN_TTL="90").stdout.strip() == "90"

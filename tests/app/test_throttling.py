@@ -71,3 +71,73 @@ def test_sign_in_forms_share_the_token_endpoint_limit(client, member, low_rates,
 def test_ops_endpoints_are_never_throttled(api, low_rates):
     assert set(statuses(api, "/healthz", 10)) == {200}
     assert set(statuses(api, "/version", 10)) == {200}
+
+
+# --- the website's search ---------------------------------------------------------------------
+
+def test_website_search_is_throttled_with_a_429_page(client, low_rates):
+    assert statuses(client, "/", 3, data={"q": "austen"}) == [200, 200, 200]
+    refused = client.get("/", {"q": "austen", "page": "2"})
+    assert refused.status_code == 429
+    assert "text/html" in refused["Content-Type"]
+    assert "Too many searches" in refused.content.decode()
+    assert int(refused["Retry-After"]) > 0
+    assert client.get("/").status_code == 200  # browsing without a search stays free
+
+
+def test_website_search_and_the_api_share_one_counter(client, api, low_rates):
+    assert statuses(client, "/", 2, data={"q": "austen"}) == [200, 200]
+    assert cache.get("throttle_anon_127.0.0.1") is not None  # the shared database cache
+    assert api.get("/api/v1/books/").status_code == 200
+    assert client.get("/", {"q": "austen"}).status_code == 429
+    assert api.get("/api/v1/books/").status_code == 429
+
+
+def test_signed_in_searchers_have_the_user_limit(client, member, low_rates):
+    client.force_login(member)
+    assert statuses(client, "/", 6, data={"q": "x"}) == [200] * 5 + [429]
+
+
+# --- IPv6 clients are counted per /64 ---------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:aa:bb::1", "2001:db8:aa:bb::/64"),
+        ("2001:DB8:AA:BB:ffff:ffff:ffff:fffe", "2001:db8:aa:bb::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("not-an-address", "not-an-address"),
+    ],
+)
+def test_throttles_count_ipv6_clients_by_their_64(address, counted_as):
+    from library.api import client_network
+
+    assert client_network(address) == counted_as
+
+
+def test_rotating_addresses_within_a_64_does_not_reset_the_login_limit(api, member, low_rates):
+    guess = {"username": "mia", "password": "wrong"}
+
+    def attempt(address):
+        return api.post("/api/v1/auth/token/", guess, HTTP_X_FORWARDED_FOR=address).status_code
+
+    assert [attempt("2001:db8:aa:bb::1"), attempt("2001:db8:aa:bb::2")] == [400, 400]
+    assert attempt("2001:db8:aa:bb:1234:5678:9abc:def0") == 429
+    assert attempt("2001:db8:aa:cc::1") == 400  # another /64 is another client
+
+
+@pytest.mark.parametrize("login_form", ["/api/auth/login/", "/admin/login/"])
+def test_sign_in_forms_count_ipv6_clients_by_their_64(client, member, low_rates, login_form):
+    guess = {"username": "mia", "password": "wrong"}
+    for host in range(1, 3):
+        response = client.post(login_form, guess, HTTP_X_FORWARDED_FOR=f"2001:db8:aa:bb::{host}")
+        assert response.status_code == 200
+    refused = client.post(login_form, guess, HTTP_X_FORWARDED_FOR="2001:db8:aa:bb::99")
+    assert refused.status_code == 429
+
+
+def test_website_search_counts_ipv6_clients_by_their_64(client, low_rates):
+    addresses = [f"2001:db8:aa:bb::{n:x}" for n in range(1, 5)]
+    codes = [client.get("/", {"q": "x"}, HTTP_X_FORWARDED_FOR=a).status_code for a in addresses]
+    assert codes == [200, 200, 200, 429]
