@@ -25,7 +25,7 @@ def ssh(name, user, command, *options):
 
 def ssh_from_the_host_itself(name, user):
     """Log in to NAME as USER over the host's own loopback (jumping through NAME as the lab's
-    `debian`): the login comes from 127.0.0.1, not from this machine, with the same key."""
+    `debian`): the login comes from 127.0.0.1, not from 10.77.0.1, with the same key."""
     return subprocess.run(
         ["ssh", "-F", str(SSH_CONFIG), "-J", name, "-l", user, "-i", str(KEY),
          "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={KNOWN_HOSTS}",
