@@ -2,13 +2,16 @@
 SSH, 80 and 443 get through; a port opened by a stray container or by a process on the host
 does not, though it answers inside the host; SSH only from the sources the lab allows."""
 
+import json
+import os
 import socket
+import subprocess
 import time
 import uuid
 
 import pytest
 import requests
-from conftest import HOSTS
+from conftest import HOSTS, ROOT
 
 # A dropped connection attempt times out; this bounds each probe.
 PROBE_SECONDS = 3
@@ -141,3 +144,33 @@ def test_firewall_survives_a_docker_restart(host, http, base_url):
     ):
         assert time.monotonic() < deadline, "not healthy and serving 90s after a Docker restart"
         time.sleep(1)
+
+
+def firewall_play_in_check_mode(tmp_path, ssh_sources):
+    """The role's firewall tasks on lab-1 in check mode (nothing is written) with the given
+    base_firewall_ssh_sources; returns (exit code, output)."""
+    play = tmp_path / "firewall.yml"
+    play.write_text(
+        "- hosts: lab-1\n  become: true\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: base\n        tasks_from: firewall\n"
+    )
+    root = ROOT
+    r = subprocess.run(
+        [root / ".venv/bin/ansible-playbook", "-i", root / "deploy/lab/inventory.yml", play, "--check",
+         "-e", json.dumps({"base_firewall_ssh_sources": ssh_sources})],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "ANSIBLE_CONFIG": str(root / "ansible/ansible.cfg"),
+             "ANSIBLE_ROLES_PATH": str(root / "ansible/roles"), "ANSIBLE_NOCOLOR": "1"},
+    )
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_play_refuses_a_firewall_that_would_lock_it_out(tmp_path):
+    rc, output = firewall_play_in_check_mode(tmp_path, ["192.0.2.1"])
+    assert rc != 0, output
+    assert f"base_firewall_ssh_sources does not include {LAB_CONTROLLER}" in output, output
+
+
+def test_play_accepts_a_firewall_that_admits_it(tmp_path):
+    rc, output = firewall_play_in_check_mode(tmp_path, ["10.77.0.0/24"])
+    assert rc == 0, output
