@@ -133,6 +133,8 @@ BAD = {
         Case("staging", extra_vars={"library_db_superuser_password": "{{ library_db_password }}"}),
     ),
     # Limits: a size or a count, so compose never starts a service without one.
+    "max-open-loans-zero": ("library_max_open_loans", Case("production", extra_vars={"library_max_open_loans": 0})),
+    "token-ttl-too-long": ("library_token_ttl", Case("staging", extra_vars={"library_token_ttl": 5000})),
     "web-memory-limit-bad": ("library_web_memory_limit", Case("production", extra_vars={"library_web_memory_limit": "lots"})),
     "db-memory-limit-zero": ("library_db_memory_limit", Case("staging", extra_vars={"library_db_memory_limit": "0"})),
     "proxy-pids-limit-bad": ("library_proxy_pids_limit", Case("production", extra_vars={"library_proxy_pids_limit": -1})),
