@@ -3,14 +3,27 @@
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.validators import UniqueValidator
 
 from catalog.isbn import ISBNFormField, normalize_isbn
 from catalog.models import Author, Book
 from circulation.models import books_with_availability
+from library.filters import BooleanFilter, IdFilter
+from library.serializers import CountField, JSONTypesMixin
+
+# What the server reads as an ISBN: an ISBN-10 or an ISBN-13 (978 or 979), digits with a
+# hyphen or space between any two, 20 characters at most. "format: isbn" adds the check digit,
+# which a pattern cannot express: a client must compute it.
+ISBN_SCHEMA = {
+    "type": "string", "format": "isbn", "maxLength": 20,
+    "pattern": r"^(?:[0-9][ -]?){9}[0-9Xx]$|^97[89][ -]?(?:[0-9][ -]?){9}[0-9]$",
+    "description": "ISBN-13 or ISBN-10 (hyphens or spaces allowed), with a valid check digit.",
+}
 
 
+@extend_schema_field(ISBN_SCHEMA)
 class ISBNSerializerField(serializers.CharField):
     """Accepts ISBN-10 or ISBN-13 (hyphens allowed); yields the ISBN-13."""
 
@@ -33,15 +46,15 @@ class AuthorSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
-class AuthorSerializer(serializers.ModelSerializer):
-    book_count = serializers.IntegerField(read_only=True)
+class AuthorSerializer(JSONTypesMixin, serializers.ModelSerializer):
+    book_count = CountField()
 
     class Meta:
         model = Author
         fields = ["id", "name", "book_count", "created_at", "updated_at"]
 
 
-class BookSerializer(serializers.ModelSerializer):
+class BookSerializer(JSONTypesMixin, serializers.ModelSerializer):
     isbn = ISBNSerializerField(
         validators=[
             UniqueValidator(Book.objects.all(), message="A book with this ISBN already exists.")
@@ -52,8 +65,8 @@ class BookSerializer(serializers.ModelSerializer):
         many=True, source="authors", queryset=Author.objects.all(), write_only=True,
         help_text="Ids of the book's authors.",
     )
-    copies_total = serializers.IntegerField(read_only=True)
-    copies_available = serializers.IntegerField(read_only=True)
+    copies_total = CountField()
+    copies_available = CountField()
 
     class Meta:
         model = Book
@@ -64,19 +77,18 @@ class BookSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(ISBN_SCHEMA)
 class ISBNFilter(django_filters.CharFilter):
     field_class = ISBNFormField
 
 
 class BookFilter(django_filters.FilterSet):
     isbn = ISBNFilter(help_text="ISBN-10 or ISBN-13")
-    author = django_filters.ModelChoiceFilter(
-        field_name="authors", queryset=Author.objects.all(), help_text="Author id"
-    )
+    author = IdFilter(field_name="authors", help_text="Author id")
     publisher = django_filters.CharFilter(lookup_expr="icontains")
     published_after = django_filters.DateFilter(field_name="publication_date", lookup_expr="gte")
     published_before = django_filters.DateFilter(field_name="publication_date", lookup_expr="lte")
-    available = django_filters.BooleanFilter(method="filter_available")
+    available = BooleanFilter(method="filter_available")
 
     class Meta:
         model = Book
