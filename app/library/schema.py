@@ -42,6 +42,15 @@ class ValidationErrorSerializer(ErrorSerializer):
     )
 
 
+NO_NUL = "^[^\\u0000]*$"
+# What Python's str.strip() (so DRF's trim_whitespace) removes: a required text field must
+# hold something else, or it is blank once trimmed.
+STRIPPED = (
+    "\\t-\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{STRIPPED}][^\\u0000]*$"
+
 ERRORS = {
     400: (ValidationErrorSerializer, "Invalid input: `errors` names each field."),
     401: (ErrorSerializer, "Credentials missing or invalid (e.g. an unknown token)."),
@@ -108,6 +117,15 @@ class AutoSchema(openapi.AutoSchema):
         except Exception:  # e.g. model permissions look up an unsaved user: it may refuse
             return False
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "request":
+            return schema
+        if (isinstance(field, serializers.CharField) and field.trim_whitespace
+                and not field.allow_blank and "pattern" not in schema):
+            return {**schema, "pattern": NOT_BLANK}
+        return without_nul(schema)
+
     def _resolve_path_parameters(self, variables):
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
@@ -125,6 +143,15 @@ class AutoSchema(openapi.AutoSchema):
 def allow_empty(parameter: dict) -> dict:
     """`?isbn=` is the same as no isbn: every optional query parameter reads an empty value as
     "not given" (django-filter, DRF's pagination, search and ordering)."""
+    parameter = {**parameter, "schema": without_nul(parameter.get("schema", {}))}
     if parameter.get("in") == "query" and not parameter.get("required"):
-        return {**parameter, "allowEmptyValue": True}
+        parameter["allowEmptyValue"] = True
     return parameter
+
+
+def without_nul(schema: dict) -> dict:
+    """Text the server reads refuses NUL characters (Django's and DRF's text fields, search):
+    PostgreSQL cannot store them. A string schema with nothing stricter says so."""
+    if schema.get("type") == "string" and not {"pattern", "format", "enum"} & schema.keys():
+        return {**schema, "pattern": NO_NUL}
+    return schema

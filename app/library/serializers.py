@@ -41,9 +41,10 @@ def is_integer(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# Refuses a JSON body whose values are not of the schema's types (400 naming each field).
+# Form bodies (the browsable API's HTML forms) send only text and keep DRF's conversion.
+# (A comment, not a docstring: the schema would show a docstring as each body's description.)
 class JSONTypesMixin:
-    """Refuse a JSON body whose values are not of the schema's types (400 naming each field).
-    Form bodies (the browsable API's HTML forms) send only text and keep DRF's conversion."""
 
     def to_internal_value(self, data):
         if type(data) is dict:  # parsed JSON; form parsers give a QueryDict

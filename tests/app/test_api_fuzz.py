@@ -21,6 +21,7 @@ import re
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.settings import spectacular_settings
@@ -36,8 +37,11 @@ from conftest import create_book
 from library.wsgi import application
 
 # Random requests per operation (the coverage phase adds its own, a few dozen per operation).
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = 25
 MAX_ENUM_VALUES = 4
+# Stateful scenarios, each a sequence of up to STATEFUL_STEPS linked calls.
+STATEFUL_SCENARIOS = 30
+STATEFUL_STEPS = 10
 BASE_URL = "http://testserver"  # a host in the test settings' ALLOWED_HOSTS
 
 FUZZ_SETTINGS = settings(
@@ -138,17 +142,31 @@ def fuzz_data(transactional_db, django_user_model):
     staff = django_user_model.objects.create_user("fuzz-staff", is_staff=True)
     member = django_user_model.objects.create_user("fuzz-member")
     other = django_user_model.objects.create_user("fuzz-other")
+    seed_catalogue(staff, member, other)
+    return {
+        "staff": {"Authorization": f"Token {Token.objects.create(user=staff).key}"},
+        "member": {"Authorization": f"Token {Token.objects.create(user=member).key}"},
+        "anonymous": {},
+    }
+
+
+def seed_catalogue(staff, member, other):
+    """Three books with two copies each; one copy lent to each user."""
     for title in ("Middlemarch", "Bleak House", "Dracula"):
         create_book(title, authors=(f"Author of {title}",), copies=2)
     first, second, third = Copy.objects.order_by("barcode")[:3]
     Loan.objects.create(copy=first, borrower=member)
     Loan.objects.create(copy=second, borrower=other)
     Loan.objects.create(copy=third, borrower=staff)
-    return {
-        "staff": {"Authorization": f"Token {Token.objects.create(user=staff).key}"},
-        "member": {"Authorization": f"Token {Token.objects.create(user=member).key}"},
-        "anonymous": {},
-    }
+
+
+def reseed_catalogue():
+    """Back to fuzz_data's rows: a stateful scenario must meet the same data when Hypothesis
+    replays it, or the calls it can make differ (FlakyStrategyDefinition)."""
+    for model in (Loan, Copy, Book, Author):
+        model.objects.all().delete()
+    users = get_user_model().objects.in_bulk(field_name="username")
+    seed_catalogue(users["fuzz-staff"], users["fuzz-member"], users["fuzz-other"])
 
 
 def point_at_real_rows(case):
@@ -228,15 +246,14 @@ def flatten(errors):
             yield from flatten(value)
 
 
+# Every check schemathesis registers, with the one exception positive_data_acceptance above
+# makes. A failure names the request as a curl command.
+CHECKS = {"excluded_checks": [openapi_checks.positive_data_acceptance],
+          "additional_checks": [positive_data_acceptance]}
+
+
 def assert_conforms(case, headers):
-    """Every check schemathesis registers, with the one exception positive_data_acceptance
-    above makes; a failure names the request as a curl command."""
-    case.call_and_validate(
-        base_url=BASE_URL,
-        headers=headers,
-        excluded_checks=[openapi_checks.positive_data_acceptance],
-        additional_checks=[positive_data_acceptance],
-    )
+    case.call_and_validate(base_url=BASE_URL, headers=headers, **CHECKS)
 
 
 @schema.parametrize()
@@ -245,3 +262,28 @@ def test_every_response_conforms_to_the_schema(case, fuzz_data):
     point_at_real_rows(case)
     for identity in identities_for(case):
         assert_conforms(case, fuzz_data[identity])
+
+
+class Workflow(schema.as_state_machine()):
+    """Sequences of calls along the links schemathesis infers from the schema (a created
+    book's id into its read, change, delete; a checkout's loan into its return), as staff:
+    use_after_free (a deleted record must be gone) and ensure_resource_availability (a
+    created one must be there) judge each step against the ones before it."""
+
+    headers: dict = {}
+
+    def setup(self):
+        reseed_catalogue()
+
+    def get_call_kwargs(self, case):
+        return {"base_url": BASE_URL, "headers": self.headers}
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        case.validate_response(response, transport_kwargs=kwargs or None, headers=self.headers,
+                               recorder=self.recorder, **CHECKS)
+
+
+def test_workflows_conform_to_the_schema(fuzz_data):
+    Workflow.headers = fuzz_data["staff"]
+    Workflow.run(settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_SCENARIOS,
+                                   stateful_step_count=STATEFUL_STEPS))
