@@ -1,5 +1,7 @@
 """The catalogue as a web API: books and authors (anyone reads, staff edit)."""
 
+import re
+
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch
@@ -13,14 +15,33 @@ from circulation.models import books_with_availability
 from library.filters import BooleanFilter, IdFilter
 from library.serializers import CountField, JSONTypesMixin
 
-# What the server reads as an ISBN: an ISBN-10 or an ISBN-13 (978 or 979), digits with a
-# hyphen or space between any two, 20 characters at most. "format: isbn" adds the check digit,
-# which a pattern cannot express: a client must compute it.
+# The spellings of an ISBN the API reads, before normalize_isbn checks the digits: ASCII or
+# full-width digits (an ISBN-10 may end in X), 10 or 13 of them, with any hyphens or spaces
+# (ASCII or full-width) around them, 20 characters at most. The schema shows this pattern, and
+# the API applies it as written (no other trimming), so the two cannot disagree. Its parts
+# never overlap, so matching takes linear time. "format: isbn" adds the check digit (and the
+# 978/979 prefix), which a client must compute.
+_DIGIT = "[0-9\\uff10-\\uff19]"
+_LAST = "[0-9\\uff10-\\uff19Xx\\uff38\\uff58]"
+_SEP = "[ \\-\\u3000\\uff0d]*"
+ISBN_PATTERN = f"^{_SEP}(?:{_DIGIT}{_SEP}){{9}}(?:{_LAST}|(?:{_DIGIT}{_SEP}){{3}}{_DIGIT}){_SEP}$"
+ISBN_INPUT = re.compile(ISBN_PATTERN)
+ISBN_MAX_LENGTH = 20
 ISBN_SCHEMA = {
-    "type": "string", "format": "isbn", "maxLength": 20,
-    "pattern": r"^(?:[0-9][ -]?){9}[0-9Xx]$|^97[89][ -]?(?:[0-9][ -]?){9}[0-9]$",
+    "type": "string", "format": "isbn", "maxLength": ISBN_MAX_LENGTH, "pattern": ISBN_PATTERN,
     "description": "ISBN-13 or ISBN-10 (hyphens or spaces allowed), with a valid check digit.",
 }
+ISBN_SPELLING = "An ISBN is 10 or 13 digits (an ISBN-10 may end in X), hyphens and spaces."
+
+
+def read_isbn(value: str) -> str:
+    """The ISBN-13 for what the API was sent, or a ValidationError saying why not."""
+    if not ISBN_INPUT.fullmatch(value):  # fullmatch: "$" alone lets a final newline by
+        raise DjangoValidationError(ISBN_SPELLING, code="isbn_format")
+    if len(value) > ISBN_MAX_LENGTH:
+        raise DjangoValidationError(
+            f"Ensure this field has no more than {ISBN_MAX_LENGTH} characters.", code="max_length")
+    return normalize_isbn(value)
 
 
 @extend_schema_field(ISBN_SCHEMA)
@@ -28,14 +49,13 @@ class ISBNSerializerField(serializers.CharField):
     """Accepts ISBN-10 or ISBN-13 (hyphens allowed); yields the ISBN-13."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
         kwargs.setdefault("help_text", "ISBN-13 or ISBN-10 (converted to ISBN-13).")
-        super().__init__(**kwargs)
+        super().__init__(trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         try:
-            return normalize_isbn(value)
+            return read_isbn(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
 
@@ -77,9 +97,18 @@ class BookSerializer(JSONTypesMixin, serializers.ModelSerializer):
         ]
 
 
+class ISBNQueryField(ISBNFormField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.strip = False  # the pattern says which spaces an ISBN may have
+
+    def to_python(self, value):
+        return read_isbn(value) if value else ""
+
+
 @extend_schema_field(ISBN_SCHEMA)
 class ISBNFilter(django_filters.CharFilter):
-    field_class = ISBNFormField
+    field_class = ISBNQueryField
 
 
 class BookFilter(django_filters.FilterSet):

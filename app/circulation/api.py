@@ -3,7 +3,7 @@ returns their own; staff see all), with checkout and return as actions."""
 
 import django_filters
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from circulation import services
 from circulation.models import Copy, Loan
 from library.filters import BooleanFilter, IdFilter
+from library.schema import ErrorSerializer
 from library.serializers import JSONTypesMixin
 
 
@@ -108,7 +109,12 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
             return loans
         return loans.filter(borrower=self.request.user)
 
-    @extend_schema(request=CheckoutSerializer, responses={201: LoanSerializer})
+    @extend_schema(request=CheckoutSerializer, responses={
+        201: LoanSerializer,
+        403: OpenApiResponse(ErrorSerializer, "Only staff lend to someone else (`borrower`)."),
+        409: OpenApiResponse(ErrorSerializer, "The copy is on loan or not lendable, or the "
+                             "borrower may not borrow more."),
+    })
     @action(detail=False, methods=["post"])
     def checkout(self, request):
         """Lend a copy to yourself (or, for staff, to `borrower`). 409 if it is not available."""
@@ -132,7 +138,11 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
             return False
         return str(data.get("borrower")) != str(request.user.pk)
 
-    @extend_schema(request=None, responses={200: LoanSerializer})
+    @extend_schema(request=None, responses={
+        200: LoanSerializer,
+        403: OpenApiResponse(ErrorSerializer, "Not allowed to record this return."),
+        409: OpenApiResponse(ErrorSerializer, "The loan was already returned."),
+    })
     @action(detail=True, methods=["post"], url_path="return")
     def return_loan(self, request, pk=None):
         """Return a loan (your own; staff: any). 409 if it was already returned."""

@@ -62,6 +62,10 @@ ERRORS = {
 }
 
 
+RETRY_AFTER = {"schema": {"type": "integer", "minimum": 0},
+               "description": "Seconds until the next request may be served."}
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_auth(self):
         auths = [requirement for requirement in super().get_auth() if requirement]
@@ -87,6 +91,8 @@ class AutoSchema(openapi.AutoSchema):
             serializer, description = ERRORS[code]
             responses.setdefault(str(code), self._get_response_for_code(
                 OpenApiResponse(serializer, description), str(code), direction=direction))
+        if "429" in responses:
+            responses["429"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
         return dict(sorted(responses.items()))
 
     def error_codes(self) -> set[int]:
