@@ -4,7 +4,7 @@ with checkout and return as actions. The services' refusals become HTTP answers 
 
 import django_filters
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -13,9 +13,12 @@ from rest_framework.response import Response
 from circulation import errors, services
 from circulation.models import Copy, Loan
 from library.api import Conflict
+from library.filters import BooleanFilter, IdFilter
+from library.schema import ErrorSerializer
+from library.serializers import JSONTypesMixin
 
 
-class CopySerializer(serializers.ModelSerializer):
+class CopySerializer(JSONTypesMixin, serializers.ModelSerializer):
     book_title = serializers.CharField(source="book.title", read_only=True)
     available = serializers.SerializerMethodField()
     due_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -32,7 +35,8 @@ class CopySerializer(serializers.ModelSerializer):
 
 
 class CopyFilter(django_filters.FilterSet):
-    available = django_filters.BooleanFilter(method="filter_available")
+    book = IdFilter(help_text="Book id")
+    available = BooleanFilter(method="filter_available")
 
     class Meta:
         model = Copy
@@ -70,7 +74,7 @@ class LoanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CheckoutSerializer(serializers.Serializer):
+class CheckoutSerializer(JSONTypesMixin, serializers.Serializer):
     copy = serializers.PrimaryKeyRelatedField(queryset=Copy.objects.all(), help_text="Copy id")
     borrower = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True),
@@ -79,18 +83,12 @@ class CheckoutSerializer(serializers.Serializer):
     )
 
 
-def borrowers(request):
-    """Members may filter by themselves only: with every user id on offer, "not a valid
-    choice" versus an empty page would tell a member which user ids exist."""
-    users = get_user_model().objects.all()
-    if request is None or request.user.is_staff:  # None: schema generation
-        return users
-    return users.filter(pk=request.user.pk)
-
-
 class LoanFilter(django_filters.FilterSet):
-    open = django_filters.BooleanFilter(field_name="returned_at", lookup_expr="isnull")
-    borrower = django_filters.ModelChoiceFilter(queryset=borrowers, help_text="User id")
+    open = BooleanFilter(field_name="returned_at", lookup_expr="isnull")
+    # A member's list holds only their own loans, so another user's id gives an empty page,
+    # the same as an id no user has: the filter does not tell members which user ids exist.
+    borrower = IdFilter(help_text="User id")
+    copy = IdFilter(help_text="Copy id")
 
     class Meta:
         model = Loan
@@ -133,7 +131,12 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
             return loans
         return loans.filter(borrower=self.request.user)
 
-    @extend_schema(request=CheckoutSerializer, responses={201: LoanSerializer})
+    @extend_schema(request=CheckoutSerializer, responses={
+        201: LoanSerializer,
+        403: OpenApiResponse(ErrorSerializer, "Only staff lend to someone else (`borrower`)."),
+        409: OpenApiResponse(ErrorSerializer, "The copy is on loan or not lendable, or the "
+                             "borrower may not borrow more."),
+    })
     @action(detail=False, methods=["post"])
     def checkout(self, request):
         """Lend a copy to yourself (or, for staff, to `borrower`). 409 if it is not available or
@@ -158,7 +161,11 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
             return False
         return str(data.get("borrower")) != str(request.user.pk)
 
-    @extend_schema(request=None, responses={200: LoanSerializer})
+    @extend_schema(request=None, responses={
+        200: LoanSerializer,
+        403: OpenApiResponse(ErrorSerializer, "Only staff record a return."),
+        409: OpenApiResponse(ErrorSerializer, "The loan was already returned."),
+    })
     # Checked before the loan is looked up: a member learns nothing about which loans exist.
     @action(detail=True, methods=["post"], url_path="return", permission_classes=[IsStaff])
     def return_loan(self, request, pk=None):

@@ -182,14 +182,14 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "library.api.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "library.api.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["library.api.AnonThrottle", "library.api.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": "120/minute", "user": "600/minute", "login": "10/minute"},
     # Clients reach us through one proxy (Caddy): the last X-Forwarded-For entry is theirs.
     "NUM_PROXIES": 1,
     "EXCEPTION_HANDLER": "library.api_errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "library.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
