@@ -111,10 +111,12 @@ def test_readyz(http, base_url):
 def test_version_is_the_deployed_image(http, base_url, host):
     web = [c for c in stack_containers(host) if service(c) == "web" and c["State"]["Running"]]
     assert web, "no running web container"
-    deployed_tag = web[0]["Config"]["Image"].rsplit(":", 1)[1]
+    # web runs the image by digest (repo@sha256:...); the image names its revision in a label.
+    assert "@sha256:" in web[0]["Config"]["Image"], web[0]["Config"]["Image"]
+    deployed_revision = web[0]["Config"]["Labels"]["org.opencontainers.image.revision"]
     r = http(base_url + "/version")
     assert r.status_code == 200
-    assert r.json()["revision"] == deployed_tag
+    assert r.json()["revision"] == deployed_revision
 
 
 def test_book_list(http, base_url):
