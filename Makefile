@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 IMAGE    ?= library
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-ansible test-lab lint bench deploy
+.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-ansible test-lab lint bench deploy rollback unlock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -63,5 +63,11 @@ unexport ENV VERSION
 export STACKS_ENV := $(value ENV)
 export STACKS_VERSION := $(value VERSION)
 
-deploy: venv ## ship VERSION=<git sha> to deploy/ENV (production|staging) with site.yml, then smoke-check every host
+deploy: venv ## ship VERSION=<git sha> to deploy/ENV (production|staging|lab), start-first, then smoke-check every host
 	tools/deploy "$$STACKS_ENV" "$$STACKS_VERSION"
+
+rollback: venv ## every host of ENV back to the release before the one it runs (or VERSION=<sha>), start-first
+	tools/deploy --rollback "$$STACKS_ENV" "$$STACKS_VERSION"
+
+unlock: venv ## release ENV's deploy lock, left by a run that died
+	tools/deploy --unlock "$$STACKS_ENV"

@@ -37,19 +37,28 @@ def sh(*args, timeout=900, **kw):
     return r
 
 
-def site_yml(version, *extra):
-    """ansible-playbook site.yml against the lab, as `deploy/lab/lab up` runs it.
+def playbook(name, *extra, version=None):
+    """ansible-playbook NAME against the lab, as `deploy/lab/lab up` runs site.yml.
     Returns (returncode, {host: {"ok", "changed", "unreachable", "failed"}}, output)."""
-    r = sh(ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", "site.yml",
-           "-e", f"library_version={version}", "-e", "@../deploy/lab/.state/secrets.yml", *extra,
+    versions = ("-e", f"library_version={version}") if version else ()
+    r = sh(ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", name, *versions,
+           "-e", "@../deploy/lab/.state/secrets.yml", *extra,
            cwd=ROOT / "ansible", timeout=PLAYBOOK_TIMEOUT,
            env={**os.environ, "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
-                "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"})
+                "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "LIBRARY_DEPLOYER": "e2e@lab"})
     recap = {
         m[0]: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m[1:])))
         for m in RECAP.findall(r.stdout)
     }
-    return r.returncode, recap, r.stdout
+    return r.returncode, recap, r.stdout + r.stderr
+
+
+def site_yml(version, *extra):
+    return playbook("site.yml", *extra, version=version)
+
+
+def deploy_yml(version, *extra):
+    return playbook("deploy.yml", *extra, version=version)
 
 
 def publish(tag):
@@ -61,9 +70,14 @@ def publish(tag):
 
 def releases(name):
     """/opt/library/releases.log of a host as (revision, result) pairs, oldest first."""
+    return [tuple(line.split()[1:3]) for line in release_lines(name)]
+
+
+def release_lines(name):
+    """/opt/library/releases.log of a host: TIME VERSION RESULT WHO DIGEST [rollback] lines."""
     r = ssh(name, "sudo cat /opt/library/releases.log")
     assert r.returncode == 0, r.stderr
-    return [tuple(line.split()[1:3]) for line in r.stdout.splitlines() if line.strip()]
+    return [line for line in r.stdout.splitlines() if line.strip()]
 
 
 def ssh(name, command):

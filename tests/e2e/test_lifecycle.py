@@ -1,10 +1,15 @@
 """The library's life in the lab, in order (run with -x: each step needs the one before):
 idempotent re-deploy, data created through the API, an upgrade that keeps the data and is
-recorded, and a deploy of a revision that never becomes ready, which must fail and leave the
-previous revision serving. Starts from `deploy/lab/lab up` (tests/e2e/run does it)."""
+recorded, a deploy of a revision that never becomes ready, which must fail while the previous
+revision serves all along, the deploy lock, rollback twice (backwards twice) and pruning.
+Every deploy step runs under a steady load through both hosts' proxies (tests/e2e/load.py):
+users must see no failed request and no request slower than SLOWEST seconds.
+Starts from `deploy/lab/lab up` (tests/e2e/run does it)."""
 
 import os
 import random
+import subprocess
+import time
 import uuid
 
 import pytest
@@ -13,18 +18,44 @@ from conftest import (
     DOCKER,
     HOSTS,
     ROOT,
+    deploy_yml,
     get,
+    playbook,
     post,
     publish,
+    release_lines,
     releases,
     sh,
     site_yml,
+    ssh,
     wait_for,
 )
+from load import SteadyLoad
+
+SLOWEST = 1.0  # seconds: the worst request a user may see during a deploy step
 
 LAB_1 = f"http://{HOSTS['lab-1']}"
 # Shared between the ordered steps of this module.
 story = {}
+
+
+def under_load(step):
+    """Run step() while a steady load goes through both proxies; assert on every answer."""
+    with SteadyLoad([f"http://{ip}/" for ip in HOSTS.values()]) as load:
+        result = step()
+    report = load.report()
+    print(f"load during the step: {report.summary()}", flush=True)
+    assert report.total > 20, report.summary()
+    assert report.failed == 0, report.summary()
+    assert report.slowest <= SLOWEST, report.summary()
+    return result
+
+
+def build(tag, version="0.0.0-e2e"):
+    """library:TAG built from the working tree and pushed to the lab registry."""
+    r = sh(ROOT / "tools/build-image", "library", tag, env={**os.environ, "VERSION": version})
+    assert r.returncode == 0, "tools/build-image failed"
+    publish(tag)
 
 
 def revisions():
@@ -75,16 +106,20 @@ def test_loan_through_the_api(lab_secrets, admin_username):
     story.update(auth=auth, loan=loan)
 
 
-def test_upgrade_to_a_second_revision(first_version):
+def test_upgrade_to_a_second_revision_start_first_under_load(first_version):
     second = f"{first_version[:12]}-e2e-upgrade"
-    r = sh(ROOT / "tools/build-image", "library", second,
-           env={**os.environ, "VERSION": "0.0.0-e2e"})
-    assert r.returncode == 0, "tools/build-image failed"
-    publish(second)
-    rc, recap, _ = site_yml(second)
-    assert rc == 0
+    build(second)
+    since = ssh("lab-1", "date +%s").stdout.strip()
+    rc, recap, out = under_load(lambda: deploy_yml(second))
+    assert rc == 0, out[-3000:]
     assert all(c["failed"] == 0 for c in recap.values()), recap
     assert revisions() == {name: second for name in HOSTS}
+    # Nothing new to migrate: the migration check ran in the new web container, and no
+    # migrate container was started.
+    events = ssh("lab-1", f"sudo docker events --since {since} --until $(date +%s) "
+                          "--filter event=create --filter label=com.docker.compose.service=migrate")
+    assert events.returncode == 0 and events.stdout.strip() == "", events.stdout
+    assert "library release phases on lab-1:" in out
     story["second"] = second
 
 
@@ -110,8 +145,10 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
     assert r.returncode == 0
     publish(broken)
     # A shorter readiness budget than the default: this revision will never be ready.
-    rc, recap, _ = site_yml(broken, "-e", "library_ready_timeout=90")
-    assert rc != 0, "site.yml succeeded with an image that never becomes healthy"
+    rc, recap, out = under_load(lambda: deploy_yml(broken, "-e", "library_ready_timeout=20"))
+    assert rc != 0, "deploy.yml succeeded with an image that never becomes ready"
+    assert "failed at 'Wait until the new web container is ready'" in out, out[-3000:]
+    assert "last health answer: HTTP 503" in out, out[-3000:]
     # One host at a time (serial: 1): the first host's failure stops the rollout, so the
     # broken release never reaches the second host.
     first, *others = HOSTS
@@ -126,3 +163,69 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
                  seconds=30)
     r = get(f"{LAB_1}/api/v1/loans/{story['loan']['id']}/", headers=story["auth"])
     assert r.status_code == 200
+
+
+def test_a_second_deploy_started_meanwhile_fails_at_once_naming_the_holder():
+    """Two deploys started together: one takes the lock and completes, the other stops."""
+    version = story["second"]
+    command = [ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", "deploy.yml",
+               "-e", f"library_version={version}", "-e", "@../deploy/lab/.state/secrets.yml"]
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1"}
+    runs = []
+    for who in ("first@e2e", "second@e2e"):
+        started = time.monotonic()
+        runs.append((started, subprocess.Popen([str(c) for c in command], cwd=ROOT / "ansible", text=True,
+                                               env={**env, "LIBRARY_DEPLOYER": who},
+                                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
+    results = [(proc.communicate(timeout=600)[0], proc.returncode, time.monotonic() - started)
+               for started, proc in runs]
+    outcomes = sorted(rc == 0 for _, rc, _ in results)
+    assert outcomes == [False, True], [(rc, out[-1500:]) for out, rc, _ in results]
+    (lost_out, _, lost_seconds), = [r for r in results if r[1] != 0]
+    (_, _, won_seconds), = [r for r in results if r[1] == 0]
+    assert "The deploy lock of this environment is held by" in lost_out, lost_out[-2000:]
+    assert f"for {version}" in lost_out
+    assert lost_seconds < won_seconds
+    # Released at the end: the next deploy takes it again.
+    rc, _, out = deploy_yml(version)
+    assert rc == 0, out[-2000:]
+
+
+def test_rollback_twice_goes_back_twice_under_load(first_version):
+    second = story["second"]
+    third = f"{first_version[:12]}-e2e-third"
+    build(third)
+    rc, _, out = under_load(lambda: deploy_yml(third))
+    assert rc == 0, out[-3000:]
+    assert revisions() == {name: third for name in HOSTS}
+    rc, _, out = under_load(lambda: sh_rollback())
+    assert rc == 0, out[-3000:]
+    assert revisions() == {name: second for name in HOSTS}
+    rc, _, out = under_load(lambda: sh_rollback())
+    assert rc == 0, out[-3000:]
+    assert revisions() == {name: first_version for name in HOSTS}
+    for name in HOSTS:
+        last = release_lines(name)[-1].split()
+        assert last[1] == first_version and last[2] == "ok" and last[-1] == "rollback", last
+        assert last[3] == "e2e@lab" and last[4].startswith("sha256:"), last
+    # Forward again, for the steps after this one.
+    rc, _, out = deploy_yml(second)
+    assert rc == 0, out[-3000:]
+    story["third"] = third
+
+
+def sh_rollback():
+    return playbook("rollback.yml")
+
+
+def test_old_release_images_are_pruned(first_version):
+    """With library_keep_releases=2 only the images of the last two releases stay on each host:
+    the history is first, second (the rollbacks dropped third); third and the never-ready
+    image go."""
+    second = story["second"]
+    rc, _, out = deploy_yml(second, "-e", "library_keep_releases=2")
+    assert rc == 0, out[-3000:]
+    for name in HOSTS:
+        r = ssh(name, "sudo docker images --format '{{.Tag}}' 10.77.0.2:5000/library")
+        assert r.returncode == 0, r.stderr
+        assert set(r.stdout.split()) == {first_version, second}, r.stdout

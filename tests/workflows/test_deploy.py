@@ -77,14 +77,18 @@ def environment(tmp_path):
         encoding="utf-8",
     )
     (envdir / "group_vars" / "all" / "main.yml").write_text(
-        "library_image_repository: ghcr.io/example-org/library\n", encoding="utf-8")
+        "library_image_repository: ghcr.io/example-org/library\n"
+        # Third-party images pinned, as preflight requires outside the lab.
+        "library_postgres_image: postgres:17.6-trixie\n"
+        "library_caddy_image: caddy:2.10.2\n", encoding="utf-8")
     password_file = tmp_path / "pw"
     password_file.write_text(VAULT_PASSWORD, encoding="utf-8")
     vault = envdir / "group_vars" / "all" / "vault.yml"
-    # site.yml's preflight checks these: it passes only when the vault was opened.
+    # The preflight checks these: it passes only when the vault was opened.
     vault.write_text(
         "vault_library_secret_key: test-only-secret-key-0123456789abcdef0123456789\n"
-        "vault_library_db_password: test-only-db-password\n",
+        "vault_library_db_password: test-only-db-password\n"
+        "vault_library_db_superuser_password: test-only-superuser-password\n",
         encoding="utf-8",
     )
     subprocess.run(
@@ -124,7 +128,7 @@ def test_secrets_are_private_files_that_are_gone_afterwards(tmp_path, environmen
     # ansible got past the vaulted inventory (the password file worked) and tried ssh.
     assert result.returncode != 0
     assert "UNREACHABLE" in output and "Connection refused" in output, output
-    assert "deploy: site.yml failed on ci" in result.stderr
+    assert "deploy: deploy.yml failed on ci" in result.stderr
     calls = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
     assert calls, "ansible never ran ssh"
     call = calls[0]
@@ -141,7 +145,7 @@ def test_secrets_are_private_files_that_are_gone_afterwards(tmp_path, environmen
         assert secret not in output
 
     text = summary.read_text(encoding="utf-8")
-    assert "## Deploy to ci: site.yml failed" in text
+    assert "## Deploy to ci: deploy.yml failed" in text
     assert f"/example/stacks/commit/{SHA}" in text and "/actions/runs/42" in text
     assert VAULT_PASSWORD not in text
 

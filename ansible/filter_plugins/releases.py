@@ -1,0 +1,51 @@
+"""Filters that read /opt/library/releases.log, one line per deploy:
+
+    TIME VERSION RESULT WHO DIGEST [rollback]
+
+e.g. `2026-11-30T10:15:00Z 0123...cdef ok ci:octocat/run/42 sha256:ab12... rollback`
+(older lines may stop after RESULT or DIGEST). RESULT is ok or failed; a line ending in
+`rollback` was written by rollback.yml.
+
+- library_releases: the lines as dicts.
+- library_history: the releases that ran, oldest first, as a stack: a deploy pushes its
+  version, a rollback to V drops everything after V's last place (or pushes V when it was never
+  there). Its last item runs now; the one before it is what a rollback goes back to, so two
+  rollbacks go back twice and never forward.
+"""
+
+from __future__ import annotations
+
+FIELDS = ("time", "version", "result", "who", "digest", "action")
+
+
+def library_releases(text: str) -> list[dict[str, str]]:
+    releases = []
+    for line in (text or "").splitlines():
+        words = line.split()
+        if len(words) < 3 or words[2] not in ("ok", "failed"):
+            continue
+        if len(words) == 4:  # TIME VERSION RESULT DIGEST (before WHO was recorded)
+            words = [*words[:3], "-", words[3]]
+        release = dict.fromkeys(FIELDS, "")
+        release.update(zip(FIELDS, words))
+        release["action"] = release["action"] or "deploy"
+        releases.append(release)
+    return releases
+
+
+def library_history(text: str) -> list[str]:
+    stack: list[str] = []
+    for release in library_releases(text):
+        if release["result"] != "ok":
+            continue
+        version = release["version"]
+        if release["action"] == "rollback" and version in stack:
+            del stack[len(stack) - stack[::-1].index(version):]
+        elif not stack or stack[-1] != version:
+            stack.append(version)
+    return stack
+
+
+class FilterModule:
+    def filters(self):
+        return {"library_releases": library_releases, "library_history": library_history}
