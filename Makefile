@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 IMAGE    ?= library
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-ansible test-lab lint bench deploy rollback unlock
+.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-ansible test-lab lint bench bench-deploy deploy rollback unlock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ test-lab: venv ## end-to-end: lab hosts, site.yml, testinfra, upgrade, failed de
 
 bench: setup ## figures: query counts, request latency, image size
 	app/bench
+
+bench-deploy: venv ## deploy figures in the lab (after make lab): phase times, failed and slowest requests under load, no-op site.yml
+	deploy/lab/bench-deploy
 
 # Operator inputs (ENV, VERSION) reach scripts as environment data, never as recipe text:
 # make would run a `$(shell ...)` in a value it expands, and the shell a `; cmd` pasted into a
