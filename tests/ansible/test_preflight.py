@@ -133,6 +133,7 @@ BAD = {
         Case("staging", extra_vars={"library_db_superuser_password": "{{ library_db_password }}"}),
     ),
     # Limits: a size or a count, so compose never starts a service without one.
+    "keep-releases-zero": ("library_keep_releases", Case("production", extra_vars={"library_keep_releases": 0})),
     "max-open-loans-zero": ("library_max_open_loans", Case("production", extra_vars={"library_max_open_loans": 0})),
     "token-ttl-too-long": ("library_token_ttl", Case("staging", extra_vars={"library_token_ttl": 5000})),
     "web-memory-limit-bad": ("library_web_memory_limit", Case("production", extra_vars={"library_web_memory_limit": "lots"})),
