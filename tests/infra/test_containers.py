@@ -151,9 +151,10 @@ def test_web_and_migrate_run_the_recorded_digest(host, containers, migrate):
     assert re.fullmatch(re.escape(repository) + r"@sha256:[0-9a-f]{64}", image), image
     assert migrate["image"] == image
     last = releases(host)[-1]
-    # time, revision, ok, digest: the digest is the image web runs.
-    assert last[2] == "ok" and len(last) == 4, last
-    assert image == f"{repository}@{last[3]}", (image, last)
+    # time, revision, ok, who, digest: the digest is the image web runs.
+    assert last[2] == "ok" and len(last) == 5, last
+    assert last[3], last
+    assert image == f"{repository}@{last[4]}", (image, last)
     # ... and it is the revision the deploy asked for.
     labels = containers["web"]["Config"]["Labels"]
     assert labels["org.opencontainers.image.revision"] == last[1], (labels, last)
