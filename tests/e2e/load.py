@@ -19,7 +19,7 @@ import requests
 
 MAX_SECONDS = 900
 MAX_REQUESTS = 200_000
-PAUSE = 0.02  # seconds between two requests of one thread
+PAUSE = 0.05  # seconds between two requests of one thread: a steady load, not a saturating one
 TIMEOUT = 15  # a request slower than this counts as failed
 
 

@@ -147,8 +147,8 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
     # A shorter readiness budget than the default: this revision will never be ready.
     rc, recap, out = under_load(lambda: deploy_yml(broken, "-e", "library_ready_timeout=20"))
     assert rc != 0, "deploy.yml succeeded with an image that never becomes ready"
-    assert "failed at 'Wait until the new web container is ready'" in out, out[-3000:]
-    assert "last health answer: HTTP 503" in out, out[-3000:]
+    assert "failed at 'Wait until the new web container is ready" in out, out[-3000:]
+    assert "last health answer:" in out and "kept serving" in out, out[-3000:]
     # One host at a time (serial: 1): the first host's failure stops the rollout, so the
     # broken release never reaches the second host.
     first, *others = HOSTS
