@@ -102,3 +102,32 @@ def book(db):
 @pytest.fixture
 def copy(book):
     return book.copies.order_by("barcode").first()
+
+
+def race_checkouts(attempts):
+    """Check out at once, from real threads each with its own PostgreSQL connection: one
+    thread per (user, copy) of `attempts`, released together. Returns the status codes."""
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    barrier = threading.Barrier(len(attempts))
+    statuses = []
+
+    def race(user, copy):
+        client = APIClient()
+        client.force_authenticate(user)
+        try:
+            barrier.wait(timeout=30)
+            response = client.post("/api/v1/loans/checkout/", {"copy": copy.pk}, format="json")
+            statuses.append(response.status_code)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=race, args=attempt) for attempt in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses

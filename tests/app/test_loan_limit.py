@@ -1,15 +1,12 @@
 """A borrower holds at most LIBRARY_MAX_OPEN_LOANS open loans; the service says so in its own
 terms (circulation.errors) and the API answers 409."""
 
-import threading
 
 import pytest
-from django.db import connection
-from rest_framework.test import APIClient
 
 from circulation import errors, services
 from circulation.models import Loan
-from conftest import create_book
+from conftest import create_book, race_checkouts
 
 pytestmark = pytest.mark.django_db
 
@@ -68,23 +65,7 @@ def test_simultaneous_checkouts_by_one_member_respect_the_limit(django_user_mode
     racers = 8
     copies = list(create_book("Rush", copies=racers).copies.all())
     member = django_user_model.objects.create_user("hasty")
-    barrier = threading.Barrier(racers)
-    statuses = []
-
-    def race(copy):
-        client = APIClient()
-        client.force_authenticate(member)
-        try:
-            barrier.wait(timeout=30)
-            statuses.append(checkout(client, copy).status_code)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=race, args=(copy,)) for copy in copies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = race_checkouts([(member, copy) for copy in copies])
 
     assert sorted(statuses) == [201] * 3 + [409] * (racers - 3)
     assert Loan.objects.filter(borrower=member, returned_at__isnull=True).count() == 3
