@@ -78,10 +78,15 @@ def test_stray_container_port_unreachable_from_outside(host, address):
     )
     host.check_output(run)
     try:
-        wait_answers_inside(host, STRAY_PORT)
-        assert probe(address, STRAY_PORT) == "timeout"
+        assert_answers_inside_only(host, address, STRAY_PORT)
     finally:
         host.run(f"sudo docker rm -f {name}")
+
+
+def assert_answers_inside_only(host, address, port):
+    """The port answers on the host itself, and a connection from outside is dropped."""
+    wait_answers_inside(host, port)
+    assert probe(address, port) == "timeout"
 
 
 def test_host_process_port_unreachable_from_outside(host, address):
@@ -91,8 +96,7 @@ def test_host_process_port_unreachable_from_outside(host, address):
         f"python3 -m http.server {HOST_PROCESS_PORT} --directory /usr/share/doc"
     )
     try:
-        wait_answers_inside(host, HOST_PROCESS_PORT)
-        assert probe(address, HOST_PROCESS_PORT) == "timeout"
+        assert_answers_inside_only(host, address, HOST_PROCESS_PORT)
     finally:
         host.run(f"sudo systemctl stop {unit}")
 
