@@ -107,3 +107,46 @@ def test_sign_in_page_and_signed_in_header(client, member, staff):
     client.force_login(staff)
     html = client.get("/").content.decode()
     assert "Sign out (sam)" in html and 'href="/admin/"' in html
+
+
+def test_pagination_links_carry_their_own_class(client):
+    create_books(45)
+    html = client.get("/", {"page": 2}).content.decode()
+    links = re.findall(r'<a class="page-link" href="\?page=\d+" rel="(prev|next)">', html)
+    assert links == ["prev", "next"]
+
+
+def css_rules(css: str) -> list[tuple[list[str], dict[str, str]]]:
+    """Each rule's selectors and declarations (rules inside @media included)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        declarations = dict(
+            (name.strip(), value.strip())
+            for name, _, value in (d.partition(":") for d in body.split(";") if ":" in d)
+        )
+        rules.append(([s.strip() for s in selectors.split(",")], declarations))
+    return rules
+
+
+def relative_luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_masthead_link_colour_stays_in_the_masthead_and_pagination_links_are_readable(client):
+    css = b"".join(client.get("/static/library/site.css").streaming_content).decode()
+    rules = css_rules(css)
+    # The masthead's light link colour, written for any <nav>, also coloured the pagination
+    # (a <nav> on light paper): "Next" was nearly invisible.
+    unscoped = [s for selectors, declarations in rules if "color" in declarations
+                for s in selectors if "nav" in re.split(r"[\s>+~:.]+", s)
+                and not s.startswith(".masthead ")]
+    assert unscoped == []
+    variables = next(d for selectors, d in rules if selectors == [":root"])
+    colour = next(d["color"] for selectors, d in rules if ".pagination .page-link" in selectors)
+    text = variables[colour.removeprefix("var(").removesuffix(")")]
+    paper = variables["--paper"]
+    lighter, darker = sorted([relative_luminance(text), relative_luminance(paper)], reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5  # WCAG AA for body text
