@@ -1,5 +1,5 @@
 """The catalogue as a web API: books and authors (anyone reads; writes need the model
-permission, library.api)."""
+permission, api). circulation.api adds each book's copy counts to the books served."""
 
 import re
 
@@ -10,11 +10,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.validators import UniqueValidator
 
+from api.filters import IdFilter
+from api.serializers import CountField, JSONTypesMixin
 from catalog.isbn import ISBNFormField, normalize_isbn
 from catalog.models import Author, Book
-from circulation.models import books_with_availability
-from library.filters import BooleanFilter, IdFilter
-from library.serializers import CountField, JSONTypesMixin
 
 # The spellings of an ISBN the API reads, before normalize_isbn checks the digits: ASCII or
 # full-width digits (an ISBN-10 may end in X), 10 or 13 of them, with any hyphens or spaces
@@ -86,15 +85,13 @@ class BookSerializer(JSONTypesMixin, serializers.ModelSerializer):
         many=True, source="authors", queryset=Author.objects.all(), write_only=True,
         help_text="Ids of the book's authors.",
     )
-    copies_total = CountField()
-    copies_available = CountField()
 
     class Meta:
         model = Book
         fields = [
             "id", "title", "subtitle", "authors", "author_ids", "isbn", "publisher",
             "publication_date", "language", "page_count", "description",
-            "copies_total", "copies_available", "created_at", "updated_at",
+            "created_at", "updated_at",
         ]
 
 
@@ -118,16 +115,10 @@ class BookFilter(django_filters.FilterSet):
     publisher = django_filters.CharFilter(lookup_expr="icontains")
     published_after = django_filters.DateFilter(field_name="publication_date", lookup_expr="gte")
     published_before = django_filters.DateFilter(field_name="publication_date", lookup_expr="lte")
-    available = BooleanFilter(method="filter_available")
 
     class Meta:
         model = Book
         fields = ["language"]
-
-    def filter_available(self, queryset, name, value):
-        return queryset.filter(copies_available__gt=0) if value else queryset.filter(
-            copies_available=0
-        )
 
 
 class BookViewSet(viewsets.ModelViewSet):
@@ -138,10 +129,9 @@ class BookViewSet(viewsets.ModelViewSet):
     ordering = ["title", "id"]
 
     def get_queryset(self):
-        books = Book.objects.prefetch_related(
+        return Book.objects.prefetch_related(
             Prefetch("authors", queryset=Author.objects.only("id", "name"))
         )
-        return books_with_availability(books)
 
 
 class AuthorViewSet(viewsets.ModelViewSet):

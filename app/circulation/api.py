@@ -1,6 +1,7 @@
-"""Circulation as a web API: copies (anyone reads; writes need the model permission) and
-loans (a member sees their own and borrows; staff see all, lend to anyone and record returns),
-with checkout and return as actions. The services' refusals become HTTP answers here."""
+"""Circulation as a web API: the catalogue's books with their copy counts, copies (anyone
+reads; writes need the model permission) and loans (a member sees their own and borrows;
+staff see all, lend to anyone and record returns), with checkout and return as actions. The
+services' refusals (circulation.errors) become HTTP answers here."""
 
 import django_filters
 from django.contrib.auth import get_user_model
@@ -10,12 +11,43 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from api.filters import BooleanFilter, IdFilter
+from api.schema import ErrorSerializer
+from api.serializers import CountField, JSONTypesMixin
+from catalog import api as catalog_api
 from circulation import errors, services
-from circulation.models import Copy, Loan
-from library.api import Conflict
-from library.filters import BooleanFilter, IdFilter
-from library.schema import ErrorSerializer
-from library.serializers import JSONTypesMixin
+from circulation.models import Copy, Loan, books_with_availability
+from core.errors import Conflict
+
+
+# No docstrings on the book classes: the schema would show them as descriptions.
+class BookSerializer(catalog_api.BookSerializer):
+    copies_total = CountField()
+    copies_available = CountField()
+
+    class Meta(catalog_api.BookSerializer.Meta):
+        fields = [
+            "id", "title", "subtitle", "authors", "author_ids", "isbn", "publisher",
+            "publication_date", "language", "page_count", "description",
+            "copies_total", "copies_available", "created_at", "updated_at",
+        ]
+
+
+class BookFilter(catalog_api.BookFilter):
+    available = BooleanFilter(method="filter_available")
+
+    def filter_available(self, queryset, name, value):
+        return queryset.filter(copies_available__gt=0) if value else queryset.filter(
+            copies_available=0
+        )
+
+
+class BookViewSet(catalog_api.BookViewSet):
+    serializer_class = BookSerializer
+    filterset_class = BookFilter
+
+    def get_queryset(self):
+        return books_with_availability(super().get_queryset())
 
 
 class CopySerializer(JSONTypesMixin, serializers.ModelSerializer):

@@ -52,16 +52,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
-    "library",
+    "core",
     "catalog",
     "circulation",
 ]
 
 MIDDLEWARE = [
     # First: a request id and one log line for every request, probes included.
-    "library.logs.RequestLogMiddleware",
+    "core.request_log.RequestLogMiddleware",
     # Probes answer before host validation and SSL redirect (any Host, plain HTTP).
-    "library.ops.OpsEndpointsMiddleware",
+    "core.health.HealthEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,7 +77,7 @@ MIDDLEWARE = [
 # and fonts from this origin only, run no inline script and apply no inline style unless it
 # carries the response's nonce, and may not be framed. The Swagger UI page loads its init
 # script from /api/docs/?script (drf-spectacular's split view); the browsable API's pages
-# allow style attributes (library.renderers). `data:` images: the admin's and Swagger UI's
+# allow style attributes (api.renderers). `data:` images: the admin's and Swagger UI's
 # stylesheets embed their icons.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -115,7 +115,7 @@ DATABASES = {"default": env.get_database("DATABASE_URL", f"sqlite:///{BASE_DIR /
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The database cache holds the throttle counters, so every worker on every host shares them.
-# `migrate` creates its table (library.apps), so no extra deploy step is needed.
+# `migrate` creates its table (core.apps), so no extra deploy step is needed.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -150,8 +150,8 @@ STORAGES = {
     },
 }
 
-# Django's database sessions, minus session ids it could not have issued (library.sessions).
-SESSION_ENGINE = "library.sessions"
+# Django's database sessions, minus session ids it could not have issued (core.sessions).
+SESSION_ENGINE = "core.sessions"
 
 LOGIN_URL = "rest_framework:login"
 LOGIN_REDIRECT_URL = "catalog:book-list"
@@ -159,7 +159,7 @@ LOGIN_REDIRECT_URL = "catalog:book-list"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes "not signed in" a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "library.authentication.TokenAuthentication",
+        "core.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Anyone reads; writing a model needs its add/change/delete permission (is_staff alone,
@@ -167,29 +167,29 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
-    # DRF's defaults, with a JSON parser that survives deep nesting (library.parsers).
+    # DRF's defaults, with a JSON parser that survives deep nesting (api.parsers).
     "DEFAULT_PARSER_CLASSES": [
-        "library.parsers.JSONParser",
+        "api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "library.renderers.BrowsableAPIRenderer",
+        "api.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "library.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "library.api.SearchFilter",
-        "library.api.OrderingFilter",
+        "api.filters.SearchFilter",
+        "api.filters.OrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["library.api.AnonThrottle", "library.api.UserThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonThrottle", "core.throttling.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": "120/minute", "user": "600/minute", "login": "10/minute"},
     # Clients reach us through one proxy (Caddy): the last X-Forwarded-For entry is theirs.
     "NUM_PROXIES": 1,
-    "EXCEPTION_HANDLER": "library.api_errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "library.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -208,7 +208,7 @@ LOG_LEVEL = env.get_log_level("LOG_LEVEL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "library.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.request_log.RequestIdFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -241,7 +241,7 @@ LIBRARY_REVISION = env.get_str("LIBRARY_REVISION", "unknown")
 LIBRARY_BUILT = env.get_str("LIBRARY_BUILT", "unknown")
 
 LOAN_PERIOD_DAYS = 21
-# Days an API token works after it is issued (library.tokens).
+# Days an API token works after it is issued (core.auth).
 LIBRARY_TOKEN_TTL = env.get_int("LIBRARY_TOKEN_TTL", 30, minimum=1, maximum=3650)
 # Open loans one borrower may hold at once; checkout beyond it is refused (409).
 LIBRARY_MAX_OPEN_LOANS = env.get_int("LIBRARY_MAX_OPEN_LOANS", 5, minimum=1, maximum=1000)

@@ -111,7 +111,7 @@ def test_signed_in_searchers_have_the_user_limit(client, member, low_rates):
     ],
 )
 def test_throttles_count_ipv6_clients_by_their_64(address, counted_as):
-    from library.api import client_network
+    from core.throttling import client_network
 
     assert client_network(address) == counted_as
 

@@ -8,7 +8,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import ConnectionHandler
 from django.test import Client, override_settings
 
-from library import ops
+from core import health
 
 
 def test_healthz_touches_nothing(client):
@@ -45,7 +45,7 @@ def database_down(db, monkeypatch):
     """The app's database connection points at a closed port (the db mark lifts
     pytest-django's block, so the failure seen is the real one)."""
     closed_port = {**settings.DATABASES["default"], "HOST": "127.0.0.1", "PORT": "1"}
-    monkeypatch.setattr(ops, "connections", ConnectionHandler({"default": closed_port}))
+    monkeypatch.setattr(health, "connections", ConnectionHandler({"default": closed_port}))
 
 
 def test_readyz_is_503_while_a_migration_is_pending(client, pending_migration):

@@ -4,7 +4,7 @@ names may be shown. /readyz itself only says each check's state."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from library import ops
+from core import health
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def handle(self, *args, **options):
-        checks = ops.run_checks()
+        checks = health.run_checks()
         for name, check in checks.items():
             line = f"{name}: {check.state}"
             self.stdout.write(f"{line}: {check.detail}" if check.detail else line)

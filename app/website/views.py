@@ -8,7 +8,7 @@ from django.views.generic import DetailView, ListView
 from catalog.isbn import normalize_isbn
 from catalog.models import Author, Book
 from circulation.models import Copy, books_with_availability
-from library.api import AnonThrottle, UserThrottle, refused_for
+from core.throttling import AnonThrottle, UserThrottle, refused_for
 
 MAX_QUERY_LENGTH = 200
 

@@ -8,9 +8,9 @@ def create_cache_table(sender, using, verbosity=1, **kwargs):
     call_command("createcachetable", database=using, verbosity=max(0, verbosity - 1))
 
 
-class LibraryConfig(AppConfig):
-    name = "library"
-    verbose_name = "Library service"
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Library platform"
 
     def ready(self):
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="library-cache-table")

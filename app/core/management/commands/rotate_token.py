@@ -7,7 +7,7 @@ Prints the key alone on stdout, so it can go straight into a secret store:
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from library import tokens
+from core import auth
 
 
 class Command(BaseCommand):
@@ -24,4 +24,4 @@ class Command(BaseCommand):
             raise CommandError(f"rotate_token: no user named {username!r}") from None
         if not user.is_active:
             raise CommandError(f"rotate_token: user {username!r} is inactive")
-        self.stdout.write(tokens.rotate(user).key)
+        self.stdout.write(auth.rotate(user).key)

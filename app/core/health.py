@@ -1,4 +1,4 @@
-"""Ops endpoints: /healthz, /readyz, /version.
+"""Health endpoints for probes and deploys: /healthz, /readyz, /version.
 
 They are answered by a middleware placed before SecurityMiddleware and CommonMiddleware,
 so probes carrying any Host header (a container IP, localhost) are neither rejected by
@@ -95,7 +95,7 @@ def version() -> JsonResponse:
 ENDPOINTS = {"/healthz": healthz, "/readyz": readyz, "/version": version}
 
 
-class OpsEndpointsMiddleware:
+class HealthEndpointsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 

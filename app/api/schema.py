@@ -1,5 +1,5 @@
 """The OpenAPI schema, told true: who may call each operation, every status code it can
-answer with its error body (library.api_errors), and the limits the server enforces.
+answer with its error body (core.errors), and the limits the server enforces.
 
 drf-spectacular documents the success response of each operation. This AutoSchema adds, from
 the view itself (so permission or throttle changes show up without editing an annotation):
@@ -21,7 +21,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import parsers, permissions, serializers
 from rest_framework.request import Request
 
-from library.filters import ID_SCHEMA
+from api.filters import ID_SCHEMA
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -1,3 +1,6 @@
+"""Signing in: the API's token endpoint, and Django's sign-in forms (the browsable API's and
+the admin's), all throttled by one password-guess budget per client."""
+
 import functools
 
 from django.contrib import admin
@@ -8,9 +11,9 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from library import tokens
-from library.api import LoginThrottle
-from library.errors import is_api
+from core import auth
+from core.errors import is_api
+from core.throttling import LoginThrottle
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -19,13 +22,13 @@ class ObtainTokenView(ObtainAuthToken):
     a new one (DRF's view would hand the expired one back)."""
 
     throttle_classes = [LoginThrottle]
-    # DRF's view pins its own parsers, bypassing ours (library.parsers).
+    # DRF's view pins its own parsers, bypassing ours (api.parsers).
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response({"token": tokens.issue(serializer.validated_data["user"]).key})
+        return Response({"token": auth.issue(serializer.validated_data["user"]).key})
 
 
 def throttle_password_posts(view):

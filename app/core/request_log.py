@@ -12,6 +12,7 @@ from contextvars import ContextVar
 
 from django.utils.functional import empty
 
+# Log queries select the request log by this name: it stays "library.request".
 logger = logging.getLogger("library.request")
 
 REQUEST_ID_HEADER = "X-Request-ID"

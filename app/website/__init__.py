@@ -1,0 +1,1 @@
+"""The public website: the catalogue's pages, with each book's copies and availability."""
