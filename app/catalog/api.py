@@ -1,5 +1,6 @@
 """The catalogue as a web API: books and authors (anyone reads; writes need the model
-permission, api). circulation.api adds each book's copy counts to the books served."""
+permission: see the api package). circulation.api adds each book's copy counts to the
+books it serves."""
 
 import re
 

@@ -137,3 +137,38 @@ def test_every_package_goes_into_the_image():
     # would pass every test here and fail only in the image.
     allowed = (APP / ".dockerignore").read_text().splitlines()
     assert sorted(p for p in PACKAGES if f"!{p}/" not in allowed) == []
+
+
+DRF_VIEWS = ("rest_framework.views", "rest_framework.generics", "rest_framework.viewsets",
+             "rest_framework.authtoken.views", "rest_framework.decorators")
+
+
+def loaded_with_drf_views() -> set[str]:
+    """The project's modules DRF imports while rest_framework.views is still loading (the
+    classes APIView takes from settings), and every project module those import."""
+    from django.conf import settings
+
+    keys = ("DEFAULT_AUTHENTICATION_CLASSES", "DEFAULT_PARSER_CLASSES",
+            "DEFAULT_RENDERER_CLASSES", "DEFAULT_THROTTLE_CLASSES", "DEFAULT_PERMISSION_CLASSES")
+    modules = project_modules()
+    pending = [path.rsplit(".", 1)[0] for key in keys for path in settings.REST_FRAMEWORK[key]]
+    seen = set()
+    while pending:
+        module = pending.pop()
+        if module in seen or module not in modules:
+            continue
+        seen.add(module)
+        pending.extend(imported_names(module, modules[module].read_text()))
+    return seen
+
+
+def test_what_drf_loads_with_its_views_imports_no_view():
+    # Such an import is a cycle: the module would need rest_framework.views half-loaded.
+    early = loaded_with_drf_views()
+    assert {"core.auth", "core.throttling", "api.parsers", "api.renderers"} <= early
+    violations = sorted(
+        f"{module} imports {name}" for module in early
+        for name in imported_names(module, project_modules()[module].read_text())
+        if any(within(name, view) for view in DRF_VIEWS)
+    )
+    assert violations == []
