@@ -57,10 +57,6 @@ def site_yml(version, *extra):
     return playbook("site.yml", *extra, version=version)
 
 
-def deploy_yml(version, *extra):
-    return playbook("deploy.yml", *extra, version=version)
-
-
 def publish(tag):
     """Push library:TAG to the lab registry."""
     remote = f"{REGISTRY}/library:{tag}"

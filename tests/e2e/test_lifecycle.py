@@ -18,7 +18,6 @@ from conftest import (
     DOCKER,
     HOSTS,
     ROOT,
-    deploy_yml,
     get,
     playbook,
     post,
@@ -83,13 +82,24 @@ def test_lab_serves_the_first_revision(first_version):
     assert revisions() == {name: first_version for name in HOSTS}
 
 
-def test_second_site_yml_changes_nothing(first_version):
-    rc, recap, _ = site_yml(first_version)
+def test_second_site_yml_changes_nothing_and_provisions_nothing(first_version):
+    """The hosts' provisioning stamps are current: base and docker do not run again."""
+    rc, recap, out = site_yml(first_version)
     assert rc == 0
     assert set(recap) == set(HOSTS), recap
     for name, counts in recap.items():
         assert counts["changed"] == 0, f"{name}: {counts}"
         assert counts["failed"] == 0 and counts["unreachable"] == 0, f"{name}: {counts}"
+    assert "TASK [base :" not in out and "TASK [docker :" not in out
+
+
+def test_reprovision_runs_every_role_and_changes_nothing(first_version):
+    """-e reprovision=true provisions stamped hosts again: the roles are idempotent."""
+    rc, recap, out = site_yml(first_version, "-e", "reprovision=true")
+    assert rc == 0, out[-3000:]
+    assert "TASK [base :" in out and "TASK [docker :" in out
+    for name, counts in recap.items():
+        assert counts["changed"] == 0, f"{name}: {counts}"
 
 
 def test_loan_through_the_api(lab_secrets, admin_username):
@@ -113,7 +123,7 @@ def test_upgrade_to_a_second_revision_start_first_under_load(first_version):
     second = f"{first_version[:12]}-e2e-upgrade"
     build(second)
     since = ssh("lab-1", "date +%s").stdout.strip()
-    rc, recap, out = under_load(lambda: deploy_yml(second))
+    rc, recap, out = under_load(lambda: site_yml(second))
     assert rc == 0, out[-3000:]
     assert all(c["failed"] == 0 for c in recap.values()), recap
     assert revisions() == {name: second for name in HOSTS}
@@ -148,8 +158,8 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
     assert r.returncode == 0
     publish(broken)
     # A shorter readiness budget than the default: this revision will never be ready.
-    rc, recap, out = under_load(lambda: deploy_yml(broken, "-e", "library_ready_timeout=20"))
-    assert rc != 0, "deploy.yml succeeded with an image that never becomes ready"
+    rc, recap, out = under_load(lambda: site_yml(broken, "-e", "library_ready_timeout=20"))
+    assert rc != 0, "site.yml succeeded with an image that never becomes ready"
     assert "failed at 'Wait until the new web container is ready" in out, out[-3000:]
     assert "last health answer:" in out and "kept serving" in out, out[-3000:]
     # One host at a time (serial: 1): the first host's failure stops the rollout, so the
@@ -171,7 +181,7 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
 def test_a_second_deploy_started_meanwhile_fails_at_once_naming_the_holder():
     """Two deploys started together: one takes the lock and completes, the other stops."""
     version = story["second"]
-    command = [ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", "deploy.yml",
+    command = [ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", "site.yml",
                "-e", f"library_version={version}", "-e", "@../deploy/lab/.state/secrets.yml"]
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1"}
     runs = []
@@ -190,7 +200,7 @@ def test_a_second_deploy_started_meanwhile_fails_at_once_naming_the_holder():
     assert f"for {version}" in lost_out
     assert lost_seconds < won_seconds
     # Released at the end: the next deploy takes it again.
-    rc, _, out = deploy_yml(version)
+    rc, _, out = site_yml(version)
     assert rc == 0, out[-2000:]
 
 
@@ -198,7 +208,7 @@ def test_rollback_twice_goes_back_twice_under_load(first_version):
     second = story["second"]
     third = f"{first_version[:12]}-e2e-third"
     build(third)
-    rc, _, out = under_load(lambda: deploy_yml(third))
+    rc, _, out = under_load(lambda: site_yml(third))
     assert rc == 0, out[-3000:]
     assert revisions() == {name: third for name in HOSTS}
     rc, _, out = under_load(lambda: sh_rollback())
@@ -212,7 +222,7 @@ def test_rollback_twice_goes_back_twice_under_load(first_version):
         assert last[1] == first_version and last[2] == "ok" and last[-1] == "rollback", last
         assert last[3] == "e2e@lab" and last[4].startswith("sha256:"), last
     # Forward again, for the steps after this one, keeping two releases' images (pruning).
-    rc, _, out = deploy_yml(second, "-e", "library_keep_releases=2")
+    rc, _, out = site_yml(second, "-e", "library_keep_releases=2")
     assert rc == 0, out[-3000:]
     story["third"] = third
 

@@ -128,7 +128,7 @@ def test_secrets_are_private_files_that_are_gone_afterwards(tmp_path, environmen
     # ansible got past the vaulted inventory (the password file worked) and tried ssh.
     assert result.returncode != 0
     assert "UNREACHABLE" in output and "Connection refused" in output, output
-    assert "deploy: deploy.yml failed on ci" in result.stderr
+    assert "deploy: site.yml failed on ci" in result.stderr
     calls = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
     assert calls, "ansible never ran ssh"
     call = calls[0]
@@ -145,7 +145,7 @@ def test_secrets_are_private_files_that_are_gone_afterwards(tmp_path, environmen
         assert secret not in output
 
     text = summary.read_text(encoding="utf-8")
-    assert "## Deploy to ci: deploy.yml failed" in text
+    assert "## Deploy to ci: site.yml failed" in text
     assert f"/example/stacks/commit/{SHA}" in text and "/actions/runs/42" in text
     assert VAULT_PASSWORD not in text
 
