@@ -25,7 +25,7 @@ lab: venv ## make two local Debian hosts and deploy the library to them with sit
 lab-down: ## remove everything `make lab` made
 	deploy/lab/lab down
 
-run: setup ## the app alone on SQLite with demo data at http://127.0.0.1:8000
+run: ## the app alone on SQLite with demo data at http://127.0.0.1:8000 (needs only uv and Python, no root)
 	app/run-dev
 
 image: setup ## build the app image, tagged with the git revision; prints its size
