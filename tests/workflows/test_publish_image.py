@@ -1,7 +1,7 @@
 """.github/scripts/publish-image, the deploy workflow's push step, against a real registry:
 Debian's docker-registry (the distribution registry) on loopback, in place of ghcr.io. It
 builds with `make image`, pushes the sha and `main` tags, and records the digest the registry
-serves."""
+serves; bad input is refused before anything is built."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISH = ROOT / ".github" / "scripts" / "publish-image"
 DOCKER = "/usr/bin/docker"
+SHA = "0123456789abcdef0123456789abcdef01234567"
 OWNER = "Stacks-WF-Test"  # upper case on purpose: registry paths must be lower case
 MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
@@ -103,3 +104,20 @@ def test_the_image_is_built_pushed_with_both_tags_and_its_digest_recorded(tmp_pa
     # The login went to a throwaway client config, not the user's.
     after = docker_config.read_text(encoding="utf-8") if docker_config.exists() else None
     assert after == config_before
+
+
+@pytest.mark.parametrize(
+    ("revision", "env", "message"),
+    [
+        ("main", {"OWNER": "o", "REGISTRY_USER": "u", "REGISTRY_TOKEN": "t"}, "REVISION 'main' is not a full git sha"),
+        (SHA, {"REGISTRY_USER": "u", "REGISTRY_TOKEN": "t"}, "OWNER is not set"),
+        (SHA, {"OWNER": "o", "REGISTRY_USER": "u"}, "REGISTRY_TOKEN is not set"),
+    ],
+)
+def test_publish_image_refuses_bad_input_before_building(revision, env, message):
+    clean = {k: v for k, v in os.environ.items() if k not in ("OWNER", "REGISTRY_USER", "REGISTRY_TOKEN")}
+    result = subprocess.run([str(PUBLISH), revision], capture_output=True, text=True,
+                            env={**clean, **env}, timeout=30, check=False)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "building" not in result.stderr
