@@ -70,3 +70,33 @@ def test_every_linter_with_a_finding_is_named(tree):
     assert "DL3006" in result.stdout
     assert 'label "ubuntu-linux" is unknown' in result.stdout
     assert "SC2086" in result.stdout
+
+
+def test_named_linters_run_alone(tree):
+    (tree / "tests" / "test_ok.py").write_text("import os\n", encoding="utf-8")  # ruff F401
+    (tree / "bad.yaml").write_text("key: value   \n", encoding="utf-8")  # trailing spaces
+    result = subprocess.run([str(tree / "tools" / "lint"), "yamllint", "hadolint"], capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 1
+    assert "lint: FAILED: yamllint\n" in result.stderr
+    assert "lint: hadolint\n" in result.stderr
+    assert "lint: ruff" not in result.stderr and "F401" not in result.stdout
+
+    clean = subprocess.run([str(tree / "tools" / "lint"), "hadolint"], capture_output=True, text=True,
+                           timeout=300, check=False)
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stderr.endswith("lint: all clean (hadolint)\n")
+
+
+def test_an_unknown_linter_name_is_refused_in_one_line(tree):
+    result = subprocess.run([str(tree / "tools" / "lint"), "pylint"], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr == "lint: no linter named 'pylint' (known: ruff yamllint ansible-lint hadolint actionlint shellcheck)\n"
+
+
+def test_without_the_virtualenv_lint_says_how_to_make_it(tree):
+    (tree / ".venv").unlink()
+    result = lint(tree)
+    assert result.returncode == 2
+    assert result.stderr == "lint: .venv/bin is missing (the linters pinned in uv.lock): run make venv\n"
