@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 IMAGE    ?= library
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-ansible test-lab lint bench bench-deploy deploy rollback unlock
+.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-tools test-ansible test-lab lint bench bench-deploy deploy rollback unlock
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -31,10 +31,10 @@ run: ## the app alone on SQLite with demo data at http://127.0.0.1:8000 (needs o
 image: setup ## build the app image, tagged with the git revision; prints its size
 	tools/build-image $(IMAGE) $(REVISION)
 
-lint: venv ## ruff, yamllint, ansible-lint, hadolint, actionlint
+lint: venv ## ruff, yamllint, ansible-lint, hadolint, actionlint, shellcheck
 	tools/lint
 
-test: lint test-app test-image test-workflows test-ansible test-lab ## every test, from a fresh machine
+test: lint test-app test-image test-workflows test-tools test-ansible test-lab ## every test, from a fresh machine
 
 test-app: setup ## app tests against a real PostgreSQL
 	tests/app/run
@@ -44,6 +44,9 @@ test-image: setup ## build the image and check it running against PostgreSQL
 
 test-workflows: venv ## the GitHub workflows lint clean and call only what exists here
 	.venv/bin/pytest -q tests/workflows
+
+test-tools: venv ## the tools/ scripts (deploy, smoke, lint), make run's needs, the pre-commit hooks
+	.venv/bin/pytest -q tests/tools
 
 test-ansible: venv ## preflight and syntax checks of every inventory (no host needed)
 	.venv/bin/pytest -q tests/ansible
