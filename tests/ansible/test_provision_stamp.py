@@ -57,3 +57,12 @@ def test_a_file_moved_between_roles_gives_a_new_stamp(tmp_path):
     before = provisioning.provision_stamp({}, dirs)
     (tmp_path / "roles/base/defaults/main.yml").rename(tmp_path / "roles/docker/main.yml")
     assert provisioning.provision_stamp({}, dirs) != before
+
+
+def test_what_only_checks_the_inventory_leaves_the_stamp_alone(tmp_path):
+    dirs = roles(tmp_path)
+    before = provisioning.provision_stamp({}, dirs)
+    for name in ("tasks/preflight.yml", "meta/argument_specs.yml"):
+        (tmp_path / "roles/base" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "roles/base" / name).write_text("- name: a check\n", encoding="utf-8")
+    assert provisioning.provision_stamp({}, dirs) == before
