@@ -102,6 +102,24 @@ def test_reprovision_runs_every_role_and_changes_nothing(first_version):
         assert counts["changed"] == 0, f"{name}: {counts}"
 
 
+def test_check_mode_looks_at_every_role_and_reports_no_change(first_version):
+    """--check --diff on the deployed lab: every role runs in check mode and finds nothing to do."""
+    rc, recap, out = site_yml(first_version, "--check", "--diff")
+    assert rc == 0, out[-3000:]
+    assert "TASK [base :" in out and "TASK [docker :" in out and "TASK [library :" in out
+    for name, counts in recap.items():
+        assert counts["changed"] == 0, f"{name}: {counts}"
+
+
+def test_a_tag_runs_one_role_alone(first_version):
+    rc, recap, out = site_yml(first_version, "--tags", "docker")
+    assert rc == 0, out[-3000:]
+    assert "TASK [docker :" in out
+    assert "TASK [base : Install" not in out and "Roll web over" not in out
+    for name, counts in recap.items():
+        assert counts["changed"] == 0, f"{name}: {counts}"
+
+
 def test_loan_through_the_api(lab_secrets, admin_username):
     token = post(f"{LAB_1}/api/v1/auth/token/",
                  {"username": admin_username,
