@@ -87,6 +87,21 @@ class Run:
             recap[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
         return recap
 
+    def hosts_by_task(self, status: str = "ok") -> dict[str, list[str]]:
+        """Hosts that reported `status` (ok, changed, skipping, fatal) per task: "role : name"."""
+        hosts: dict[str, list[str]] = {}
+        task = None
+        for line in self.output.splitlines():
+            banner = re.match(r"^TASK \[(.+)\] \**$", line)
+            if banner:
+                task = banner.group(1)
+                hosts.setdefault(task, [])
+                continue
+            result = re.match(rf"^{re.escape(status)}: \[([^\]]+)\]", line)
+            if result and task is not None:
+                hosts[task].append(result.group(1))
+        return {name: sorted(found) for name, found in hosts.items()}
+
     def error_messages(self) -> list[str]:
         """Messages of ansible's one-line error summaries ([ERROR]: Task failed: ...)."""
         return [line[len(ERROR_PREFIX):] for line in self.output.splitlines() if line.startswith(ERROR_PREFIX)]
