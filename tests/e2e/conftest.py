@@ -1,10 +1,11 @@
 """Helpers for the end-to-end lifecycle in the lab: run site.yml, build and publish app
 revisions, talk to the hosts over SSH and HTTP. Every wait is bounded."""
 
+import json
 import os
-import re
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,6 @@ HOSTS = {
     name: v["ansible_host"]
     for name, v in yaml.safe_load((LAB / "inventory.yml").read_text())["library"]["hosts"].items()
 }
-RECAP = re.compile(
-    r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
-)
 
 
 def sh(*args, timeout=900, **kw):
@@ -37,20 +35,73 @@ def sh(*args, timeout=900, **kw):
     return r
 
 
-def playbook(name, *extra, version=None):
-    """ansible-playbook NAME against the lab, as `deploy/lab/lab up` runs site.yml.
-    Returns (returncode, {host: {"ok", "changed", "unreachable", "failed"}}, output)."""
+@dataclass
+class Run:
+    """An ansible-playbook run, read from its JSON callback report."""
+
+    rc: int
+    report: dict
+    stderr: str
+
+    @property
+    def recap(self):
+        """{host: {"ok", "changed", "unreachable", "failed"}}."""
+        return {host: {"ok": s["ok"], "changed": s["changed"], "unreachable": s["unreachable"],
+                       "failed": s["failures"]} for host, s in self.report.get("stats", {}).items()}
+
+    def results(self):
+        """(task name, host, result) of every task on every host, in order."""
+        for play in self.report.get("plays", []):
+            for task in play["tasks"]:
+                for host, result in task["hosts"].items():
+                    yield task["task"]["name"], host, result
+
+    def ran(self, prefix):
+        """Whether a task whose name starts with PREFIX ("base : ", "library : Roll") ran
+        (was not skipped) on some host."""
+        return any(name.startswith(prefix) and not result.get("skipped")
+                   for name, _, result in self.results())
+
+    @property
+    def text(self):
+        """Every message the run printed (debug and failure messages), then its stderr."""
+        messages = [str(result["msg"]) for _, _, result in self.results() if result.get("msg")]
+        return "\n".join([*messages, self.stderr])
+
+
+def playbook(name, *extra, version=None, deployer="e2e@lab", env=None):
+    """ansible-playbook NAME against the lab, as `deploy/lab/lab up` runs site.yml; its
+    results come from the JSON callback."""
+    return read_run(subprocess.run(playbook_command(name, *extra, version=version), cwd=ROOT / "ansible",
+                                   env=playbook_env(deployer, env), capture_output=True, text=True,
+                                   timeout=PLAYBOOK_TIMEOUT, check=False))
+
+
+def playbook_command(name, *extra, version=None):
     versions = ("-e", f"library_version={version}") if version else ()
-    r = sh(ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", name, *versions,
-           "-e", "@../deploy/lab/.state/secrets.yml", *extra,
-           cwd=ROOT / "ansible", timeout=PLAYBOOK_TIMEOUT,
-           env={**os.environ, "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
-                "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "LIBRARY_DEPLOYER": "e2e@lab"})
-    recap = {
-        m[0]: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m[1:])))
-        for m in RECAP.findall(r.stdout)
-    }
-    return r.returncode, recap, r.stdout + r.stderr
+    command = [ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", name, *versions,
+               "-e", "@../deploy/lab/.state/secrets.yml", *extra]
+    print("$ " + " ".join(map(str, command)), flush=True)
+    return [str(c) for c in command]
+
+
+def playbook_env(deployer, env=None):
+    return {**(env or os.environ), "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "LIBRARY_DEPLOYER": deployer}
+
+
+def read_run(process):
+    """A finished ansible-playbook process (CompletedProcess or (rc, stdout, stderr)) as a Run."""
+    rc, stdout, stderr = (process if isinstance(process, tuple)
+                          else (process.returncode, process.stdout, process.stderr))
+    try:
+        report = json.loads(stdout)
+    except json.JSONDecodeError:
+        report = {}
+        stderr = stdout + stderr
+    run = Run(rc, report, stderr)
+    print(run.text[-4000:], flush=True)
+    return run
 
 
 def site_yml(version, *extra):

@@ -20,8 +20,11 @@ from conftest import (
     ROOT,
     get,
     playbook,
+    playbook_command,
+    playbook_env,
     post,
     publish,
+    read_run,
     release_lines,
     releases,
     sh,
@@ -84,39 +87,39 @@ def test_lab_serves_the_first_revision(first_version):
 
 def test_second_site_yml_changes_nothing_and_provisions_nothing(first_version):
     """The hosts' provisioning stamps are current: base and docker do not run again."""
-    rc, recap, out = site_yml(first_version)
-    assert rc == 0
-    assert set(recap) == set(HOSTS), recap
-    for name, counts in recap.items():
+    run = site_yml(first_version)
+    assert run.rc == 0, run.text[-3000:]
+    assert set(run.recap) == set(HOSTS), run.recap
+    for name, counts in run.recap.items():
         assert counts["changed"] == 0, f"{name}: {counts}"
         assert counts["failed"] == 0 and counts["unreachable"] == 0, f"{name}: {counts}"
-    assert "TASK [base :" not in out and "TASK [docker :" not in out
+    assert not run.ran("base : ") and not run.ran("docker : ")
 
 
 def test_reprovision_runs_every_role_and_changes_nothing(first_version):
     """-e reprovision=true provisions stamped hosts again: the roles are idempotent."""
-    rc, recap, out = site_yml(first_version, "-e", "reprovision=true")
-    assert rc == 0, out[-3000:]
-    assert "TASK [base :" in out and "TASK [docker :" in out
-    for name, counts in recap.items():
+    run = site_yml(first_version, "-e", "reprovision=true")
+    assert run.rc == 0, run.text[-3000:]
+    assert run.ran("base : Install") and run.ran("docker : Install")
+    for name, counts in run.recap.items():
         assert counts["changed"] == 0, f"{name}: {counts}"
 
 
 def test_check_mode_looks_at_every_role_and_reports_no_change(first_version):
     """--check --diff on the deployed lab: every role runs in check mode and finds nothing to do."""
-    rc, recap, out = site_yml(first_version, "--check", "--diff")
-    assert rc == 0, out[-3000:]
-    assert "TASK [base :" in out and "TASK [docker :" in out and "TASK [library :" in out
-    for name, counts in recap.items():
+    run = site_yml(first_version, "--check", "--diff")
+    assert run.rc == 0, run.text[-3000:]
+    assert run.ran("base : Install") and run.ran("docker : Install") and run.ran("library : Find")
+    for name, counts in run.recap.items():
         assert counts["changed"] == 0, f"{name}: {counts}"
 
 
 def test_a_tag_runs_one_role_alone(first_version):
-    rc, recap, out = site_yml(first_version, "--tags", "docker")
-    assert rc == 0, out[-3000:]
-    assert "TASK [docker :" in out
-    assert "TASK [base : Install" not in out and "Roll web over" not in out
-    for name, counts in recap.items():
+    run = site_yml(first_version, "--tags", "docker")
+    assert run.rc == 0, run.text[-3000:]
+    assert run.ran("docker : Install")
+    assert not run.ran("base : Install") and not run.ran("library : Find")
+    for name, counts in run.recap.items():
         assert counts["changed"] == 0, f"{name}: {counts}"
 
 
@@ -141,16 +144,16 @@ def test_upgrade_to_a_second_revision_start_first_under_load(first_version):
     second = f"{first_version[:12]}-e2e-upgrade"
     build(second)
     since = ssh("lab-1", "date +%s").stdout.strip()
-    rc, recap, out = under_load(lambda: site_yml(second))
-    assert rc == 0, out[-3000:]
-    assert all(c["failed"] == 0 for c in recap.values()), recap
+    run = under_load(lambda: site_yml(second))
+    assert run.rc == 0, run.text[-3000:]
+    assert all(c["failed"] == 0 for c in run.recap.values()), run.recap
     assert revisions() == {name: second for name in HOSTS}
     # Nothing new to migrate: the migration check ran in the new web container, and no
     # migrate container was started.
     events = ssh("lab-1", f"sudo docker events --since {since} --until $(date +%s) "
                           "--filter event=create --filter label=com.docker.compose.service=migrate")
     assert events.returncode == 0 and events.stdout.strip() == "", events.stdout
-    assert "library release phases on lab-1:" in out
+    assert "library release phases on lab-1:" in run.text
     story["second"] = second
 
 
@@ -176,14 +179,14 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
     assert r.returncode == 0
     publish(broken)
     # A shorter readiness budget than the default: this revision will never be ready.
-    rc, recap, out = under_load(lambda: site_yml(broken, "-e", "library_ready_timeout=20"))
-    assert rc != 0, "site.yml succeeded with an image that never becomes ready"
-    assert "failed at 'Wait until the new web container is ready" in out, out[-3000:]
-    assert "last health answer:" in out and "kept serving" in out, out[-3000:]
+    run = under_load(lambda: site_yml(broken, "-e", "library_ready_timeout=20"))
+    assert run.rc != 0, "site.yml succeeded with an image that never becomes ready"
+    assert "failed at 'Wait until the new web container is ready" in run.text, run.text[-3000:]
+    assert "last health answer:" in run.text and "kept serving" in run.text, run.text[-3000:]
     # One host at a time (serial: 1): the first host's failure stops the rollout, so the
     # broken release never reaches the second host.
     first, *others = HOSTS
-    assert [name for name, c in recap.items() if c["failed"]] == [first], recap
+    assert [name for name, c in run.recap.items() if c["failed"]] == [first], run.recap
     assert releases(first)[-1] == (broken, "failed")
     for name in others:
         assert releases(name)[-1] == (second, "ok")
@@ -199,49 +202,48 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
 def test_a_second_deploy_started_meanwhile_fails_at_once_naming_the_holder():
     """Two deploys started together: one takes the lock and completes, the other stops."""
     version = story["second"]
-    command = [ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", "site.yml",
-               "-e", f"library_version={version}", "-e", "@../deploy/lab/.state/secrets.yml"]
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1"}
+    command = playbook_command("site.yml", version=version)
     runs = []
     for who in ("first@e2e", "second@e2e"):
         started = time.monotonic()
-        runs.append((started, subprocess.Popen([str(c) for c in command], cwd=ROOT / "ansible", text=True,
-                                               env={**env, "LIBRARY_DEPLOYER": who},
-                                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
-    results = [(proc.communicate(timeout=600)[0], proc.returncode, time.monotonic() - started)
-               for started, proc in runs]
-    outcomes = sorted(rc == 0 for _, rc, _ in results)
-    assert outcomes == [False, True], [(rc, out[-1500:]) for out, rc, _ in results]
-    (lost_out, _, lost_seconds), = [r for r in results if r[1] != 0]
-    (_, _, won_seconds), = [r for r in results if r[1] == 0]
-    assert "The deploy lock of this environment is held by" in lost_out, lost_out[-2000:]
-    assert f"for {version}" in lost_out
+        runs.append((started, subprocess.Popen(command, cwd=ROOT / "ansible", text=True, env=playbook_env(who),
+                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
+    results = []
+    for started, proc in runs:
+        stdout, stderr = proc.communicate(timeout=600)
+        results.append((read_run((proc.returncode, stdout, stderr)), time.monotonic() - started))
+    outcomes = sorted(run.rc == 0 for run, _ in results)
+    assert outcomes == [False, True], [(run.rc, run.text[-1500:]) for run, _ in results]
+    (lost, lost_seconds), = [r for r in results if r[0].rc != 0]
+    (_, won_seconds), = [r for r in results if r[0].rc == 0]
+    assert "The deploy lock of this environment is held by" in lost.text, lost.text[-2000:]
+    assert f"for {version}" in lost.text
     assert lost_seconds < won_seconds
     # Released at the end: the next deploy takes it again.
-    rc, _, out = site_yml(version)
-    assert rc == 0, out[-2000:]
+    run = site_yml(version)
+    assert run.rc == 0, run.text[-2000:]
 
 
 def test_rollback_twice_goes_back_twice_under_load(first_version):
     second = story["second"]
     third = f"{first_version[:12]}-e2e-third"
     build(third)
-    rc, _, out = under_load(lambda: site_yml(third))
-    assert rc == 0, out[-3000:]
+    run = under_load(lambda: site_yml(third))
+    assert run.rc == 0, run.text[-3000:]
     assert revisions() == {name: third for name in HOSTS}
-    rc, _, out = under_load(lambda: sh_rollback())
-    assert rc == 0, out[-3000:]
+    run = under_load(lambda: sh_rollback())
+    assert run.rc == 0, run.text[-3000:]
     assert revisions() == {name: second for name in HOSTS}
-    rc, _, out = under_load(lambda: sh_rollback())
-    assert rc == 0, out[-3000:]
+    run = under_load(lambda: sh_rollback())
+    assert run.rc == 0, run.text[-3000:]
     assert revisions() == {name: first_version for name in HOSTS}
     for name in HOSTS:
         last = release_lines(name)[-1].split()
         assert last[1] == first_version and last[2] == "ok" and last[-1] == "rollback", last
         assert last[3] == "e2e@lab" and last[4].startswith("sha256:"), last
     # Forward again, for the steps after this one, keeping two releases' images (pruning).
-    rc, _, out = site_yml(second, "-e", "library_keep_releases=2")
-    assert rc == 0, out[-3000:]
+    run = site_yml(second, "-e", "library_keep_releases=2")
+    assert run.rc == 0, run.text[-3000:]
     story["third"] = third
 
 

@@ -55,15 +55,15 @@ def test_gate_asks_the_host_it_deploys_and_hosts_share_a_certificate(certificate
     hosts_line = f"{other} {DOMAIN}"
     assert ssh(LAB_1, f"echo '{hosts_line}' | sudo tee -a /etc/hosts").returncode == 0
     try:
-        rc, recap, out = site_yml(revision, "--limit", LAB_1, "-e", f"@{certificate}")
-        assert rc == 0, out[-3000:]
-        assert recap[LAB_1]["failed"] == 0
+        run = site_yml(revision, "--limit", LAB_1, "-e", f"@{certificate}")
+        assert run.rc == 0, run.text[-3000:]
+        assert run.recap[LAB_1]["failed"] == 0
         status, body = https_get(HOSTS[LAB_1], "/version")
         assert status == 200 and revision.encode() in body
         status, _ = https_get(HOSTS[LAB_1], "/readyz")
         assert status == 200
     finally:
         ssh(LAB_1, f"sudo sed -i '/ {DOMAIN}$/d' /etc/hosts")
-        rc, _, out = site_yml(revision, "--limit", LAB_1)
-        assert rc == 0, out[-3000:]
+        run = site_yml(revision, "--limit", LAB_1)
+        assert run.rc == 0, run.text[-3000:]
     assert get(f"http://{HOSTS[LAB_1]}/version").json()["revision"] == revision
