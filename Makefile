@@ -8,6 +8,13 @@ export UV_PYTHON_DOWNLOADS := never
 IMAGE    ?= library
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
+# The docker client every script and test uses: one that can do BuildKit builds, chosen by
+# tools/offline/docker-client (DOCKER=... on the command line or in the environment wins).
+ifeq ($(origin DOCKER),undefined)
+DOCKER := $(shell tools/offline/docker-client)
+endif
+export DOCKER
+
 .PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-tools test-ansible test-lab lint bench bench-deploy deploy rollback unlock
 
 help: ## list the targets
@@ -42,7 +49,7 @@ test-app: setup ## app tests against a real PostgreSQL
 test-image: setup ## build the image and check it running against PostgreSQL
 	tests/image/run
 
-test-workflows: venv ## the GitHub workflows lint clean and call only what exists here
+test-workflows: venv ## the GitHub workflows lint clean and call only what exists in the repository
 	.venv/bin/pytest -q tests/workflows
 
 test-tools: venv ## the tools/ scripts (deploy, smoke, lint), make run's needs, the pre-commit hooks

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "deploy" / "lab"
 STATE = LAB / ".state"
 REGISTRY = "10.77.0.2:5000"
-DOCKER = "/usr/bin/docker"
+DOCKER = os.environ.get("DOCKER") or subprocess.run(
+    [ROOT / "tools" / "offline" / "docker-client"], capture_output=True, text=True, check=True
+).stdout.strip()
 PLAYBOOK_TIMEOUT = 1200  # seconds; a cold site.yml on two hosts takes a few minutes
 HTTP_TIMEOUT = 10
 

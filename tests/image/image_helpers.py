@@ -1,9 +1,14 @@
-"""Docker helpers shared by the image tests (the Debian client, as the build uses)."""
+"""Docker helpers shared by the image tests (the client tools/build-image uses)."""
 
 import json
+import os
 import subprocess
+from pathlib import Path
 
-DOCKER = "/usr/bin/docker"
+ROOT = Path(__file__).resolve().parents[2]
+DOCKER = os.environ.get("DOCKER") or subprocess.run(
+    [ROOT / "tools" / "offline" / "docker-client"], capture_output=True, text=True, check=True
+).stdout.strip()
 # How production runs the web container (compose: read_only, cap_drop, no-new-privileges).
 HARDENING = (
     "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",

@@ -18,7 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISH = ROOT / ".github" / "scripts" / "publish-image"
-DOCKER = "/usr/bin/docker"
+DOCKER = os.environ.get("DOCKER") or subprocess.run(
+    [ROOT / "tools" / "offline" / "docker-client"], capture_output=True, text=True, check=True
+).stdout.strip()
 SHA = "0123456789abcdef0123456789abcdef01234567"
 OWNER = "Stacks-WF-Test"  # upper case on purpose: registry paths must be lower case
 MANIFEST_TYPES = (

@@ -230,8 +230,8 @@ def test_ci_caches_uv_on_the_lock_files_and_images():
 
 
 def test_the_images_ci_caches_are_ones_the_repository_makes():
-    made_by = [rules.ROOT / "tools" / "base-image", rules.ROOT / "deploy" / "lab" / "lab",
-               rules.ROOT / "deploy" / "lab" / "images" / "build"]
+    made_by = [rules.ROOT / "tools" / "offline" / "base-image", rules.ROOT / "deploy" / "lab" / "lab",
+               rules.ROOT / "tools" / "offline" / "images" / "build"]
     sources = "\n".join(p.read_text(encoding="utf-8") for p in made_by)
     saved = [
         word
