@@ -3,10 +3,13 @@ host; a bad inventory or variable fails early with one line naming the variable.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import yaml
 from ansible_helpers import (
+    ANSIBLE_DIR,
     ERROR_PREFIX,
     FAKE_CA,
     SHA,
@@ -16,8 +19,12 @@ from ansible_helpers import (
     write_password_file,
 )
 
-# The preflight's one task per role (ansible/roles/*/tasks/preflight.yml).
-CHECK_TASKS = [f"{role} : Check the {role} variables" for role in ("base", "docker", "library")]
+ROLES = ("base", "docker", "library")
+# The preflight's tasks per role (ansible/roles/*/tasks/preflight.yml): its argument spec, its checks.
+CHECK_TASKS = [
+    task for role in ROLES
+    for task in (f"{role} : Check the {role} variables against meta/argument_specs.yml", f"{role} : Check the {role} variables")
+]
 
 EXTERNAL_DB = "postgres://library:fake-test-only-password@db.invalid:5432/library"
 
@@ -146,6 +153,13 @@ BAD = {
         "docker_install_source",
         Case("production", extra_vars={"docker_install_source": "snap"}),
     ),
+    # Types and choices only the roles' meta/argument_specs.yml declares, checked before any host.
+    "log-level-unknown": ("library_log_level", Case("production", extra_vars={"library_log_level": "LOUD"})),
+    "permit-root-login-unknown": (
+        "base_ssh_permit_root_login",
+        Case("production", extra_vars={"base_ssh_permit_root_login": "maybe"}),
+    ),
+    "docker-log-max-file-text": ("docker_log_max_file", Case("staging", extra_vars={"docker_log_max_file": "many"})),
 }
 
 # Values that slipped through once: Python's re.match accepts `$` before a trailing newline
@@ -228,3 +242,21 @@ def test_a_bad_variable_fails_early_with_one_line_naming_it(runs, name, variable
 @pytest.mark.parametrize(("name", "variable"), [(name, variable) for name, (variable, _) in BAD_EDGES.items()])
 def test_a_trailing_newline_or_blank_value_fails_early_naming_it(runs, name, variable):
     assert_fails_early_naming(runs[name], variable)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_checked_variable_is_declared_in_the_argument_spec(role):
+    """The preflight checks only variables its role declares (and so documents and validates)."""
+    role_dir = ANSIBLE_DIR / "roles" / role
+    text = (role_dir / "tasks" / "preflight.yml").read_text(encoding="utf-8")
+    # The tasks' own helper variables and the role's filters are not inventory variables.
+    local = {name for task in yaml.safe_load(text) for name in task.get("vars", {})}
+    local |= {task["register"] for task in yaml.safe_load(text) if "register" in task}
+    filters = set()
+    for plugin in (role_dir / "filter_plugins").glob("*.py"):
+        filters |= set(re.findall(rf'"({role}_[a-z0-9_]+)"', plugin.read_text(encoding="utf-8")))
+    checked = set(re.findall(rf"\b{role}_[a-z0-9_]+", text)) - local - filters
+    spec = yaml.safe_load((role_dir / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    declared = set(spec["argument_specs"]["main"]["options"])
+    assert checked, text
+    assert checked <= declared, sorted(checked - declared)
