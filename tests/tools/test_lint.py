@@ -42,8 +42,9 @@ def tree(tmp_path):
     return tmp_path
 
 
-def lint(tree: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(tree / "tools" / "lint")], capture_output=True, text=True, timeout=300, check=False)
+def lint(tree: Path, *linters: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(tree / "tools" / "lint"), *linters], capture_output=True, text=True, timeout=300,
+                          check=False)
 
 
 def test_a_clean_tree_passes_and_missing_folders_are_skipped(tree):
@@ -75,22 +76,19 @@ def test_every_linter_with_a_finding_is_named(tree):
 def test_named_linters_run_alone(tree):
     (tree / "tests" / "test_ok.py").write_text("import os\n", encoding="utf-8")  # ruff F401
     (tree / "bad.yaml").write_text("key: value   \n", encoding="utf-8")  # trailing spaces
-    result = subprocess.run([str(tree / "tools" / "lint"), "yamllint", "hadolint"], capture_output=True,
-                            text=True, timeout=300, check=False)
+    result = lint(tree, "yamllint", "hadolint")
     assert result.returncode == 1
     assert "lint: FAILED: yamllint\n" in result.stderr
     assert "lint: hadolint\n" in result.stderr
     assert "lint: ruff" not in result.stderr and "F401" not in result.stdout
 
-    clean = subprocess.run([str(tree / "tools" / "lint"), "hadolint"], capture_output=True, text=True,
-                           timeout=300, check=False)
+    clean = lint(tree, "hadolint")
     assert clean.returncode == 0, clean.stderr
     assert clean.stderr.endswith("lint: all clean (hadolint)\n")
 
 
 def test_an_unknown_linter_name_is_refused_in_one_line(tree):
-    result = subprocess.run([str(tree / "tools" / "lint"), "pylint"], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = lint(tree, "pylint")
     assert result.returncode == 2
     assert result.stderr == "lint: no linter named 'pylint' (known: ruff yamllint ansible-lint hadolint actionlint shellcheck)\n"
 
