@@ -1,25 +1,22 @@
 """Helpers for the end-to-end lifecycle in the lab: run site.yml, build and publish app
 revisions, talk to the hosts over SSH and HTTP. Every wait is bounded."""
 
-import json
 import os
 import subprocess
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
+import lab_playbook
 import pytest
 import requests
 import yaml
+from lab_playbook import ROOT, playbook_command
 
-ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "deploy" / "lab"
 STATE = LAB / ".state"
 REGISTRY = "10.77.0.2:5000"
 DOCKER = os.environ.get("DOCKER") or subprocess.run(
     [ROOT / "tools" / "offline" / "docker-client"], capture_output=True, text=True, check=True
 ).stdout.strip()
-PLAYBOOK_TIMEOUT = 1200  # seconds; a cold site.yml on two hosts takes a few minutes
 HTTP_TIMEOUT = 10
 
 HOSTS = {
@@ -37,71 +34,10 @@ def sh(*args, timeout=900, **kw):
     return r
 
 
-@dataclass
-class Run:
-    """An ansible-playbook run, read from its JSON callback report."""
-
-    rc: int
-    report: dict
-    stderr: str
-
-    @property
-    def recap(self):
-        """{host: {"ok", "changed", "unreachable", "failed"}}."""
-        return {host: {"ok": s["ok"], "changed": s["changed"], "unreachable": s["unreachable"],
-                       "failed": s["failures"]} for host, s in self.report.get("stats", {}).items()}
-
-    def results(self):
-        """(task name, host, result) of every task on every host, in order."""
-        for play in self.report.get("plays", []):
-            for task in play["tasks"]:
-                for host, result in task["hosts"].items():
-                    yield task["task"]["name"], host, result
-
-    def ran(self, prefix):
-        """Whether a task whose name starts with PREFIX ("base : ", "library : Roll") ran
-        (was not skipped) on some host."""
-        return any(name.startswith(prefix) and not result.get("skipped")
-                   for name, _, result in self.results())
-
-    @property
-    def text(self):
-        """Every message the run printed (debug and failure messages), then its stderr."""
-        messages = [str(result["msg"]) for _, _, result in self.results() if result.get("msg")]
-        return "\n".join([*messages, self.stderr])
-
-
-def playbook(name, *extra, version=None, deployer="e2e@lab", env=None):
-    """ansible-playbook NAME against the lab, as `deploy/lab/lab up` runs site.yml; its
-    results come from the JSON callback."""
-    return read_run(subprocess.run(playbook_command(name, *extra, version=version), cwd=ROOT / "ansible",
-                                   env=playbook_env(deployer, env), capture_output=True, text=True,
-                                   timeout=PLAYBOOK_TIMEOUT, check=False))
-
-
-def playbook_command(name, *extra, version=None):
-    versions = ("-e", f"library_version={version}") if version else ()
-    command = [ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", name, *versions,
-               "-e", "@../deploy/lab/.state/secrets.yml", *extra]
-    print("$ " + " ".join(map(str, command)), flush=True)
-    return [str(c) for c in command]
-
-
-def playbook_env(deployer, env=None):
-    return {**(env or os.environ), "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "LIBRARY_DEPLOYER": deployer}
-
-
-def read_run(process):
-    """A finished ansible-playbook process (CompletedProcess or (rc, stdout, stderr)) as a Run."""
-    rc, stdout, stderr = (process if isinstance(process, tuple)
-                          else (process.returncode, process.stdout, process.stderr))
-    try:
-        report = json.loads(stdout)
-    except json.JSONDecodeError:
-        report = {}
-        stderr = stdout + stderr
-    run = Run(rc, report, stderr)
+def playbook(name, *extra, version=None):
+    """ansible-playbook NAME against the lab (lab_playbook.py), shown as it runs."""
+    print("$ " + " ".join(playbook_command(name, *extra, version=version)), flush=True)
+    run = lab_playbook.playbook(name, *extra, version=version)
     print(run.text[-4000:], flush=True)
     return run
 

@@ -20,11 +20,8 @@ from conftest import (
     ROOT,
     get,
     playbook,
-    playbook_command,
-    playbook_env,
     post,
     publish,
-    read_run,
     release_lines,
     releases,
     sh,
@@ -32,6 +29,7 @@ from conftest import (
     ssh,
     wait_for,
 )
+from lab_playbook import playbook_command, playbook_env, read_run
 from load import SteadyLoad
 
 # The worst request a user may see during a deploy step. Stop-then-start held requests for
