@@ -6,6 +6,8 @@ Every deploy step runs under a steady load through both hosts' proxies (tests/e2
 users must see no failed request and no request slower than SLOWEST seconds.
 Starts from `deploy/lab/lab up` (tests/e2e/run does it)."""
 
+import hashlib
+import json
 import os
 import random
 import subprocess
@@ -79,12 +81,28 @@ def isbn13():
     return "".join(map(str, digits + [check]))
 
 
+def created_services(name, since):
+    """The compose services of library containers created on host NAME since the host time
+    SINCE (`date +%s`), in order."""
+    fmt = "'{{json .Actor.Attributes}}'"
+    events = ssh(name, f"sudo docker events --since {since} --until $(date +%s) --filter event=create "
+                       f"--filter label=com.docker.compose.project=library --format {fmt}")
+    assert events.returncode == 0, events.stderr
+    return [json.loads(line).get("com.docker.compose.service", "?") for line in events.stdout.splitlines()]
+
+
+def host_time(name):
+    return ssh(name, "date +%s").stdout.strip()
+
+
 def test_lab_serves_the_first_revision(first_version):
     assert revisions() == {name: first_version for name in HOSTS}
 
 
 def test_second_site_yml_changes_nothing_and_provisions_nothing(first_version):
-    """The hosts' provisioning stamps are current: base and docker do not run again."""
+    """The hosts' provisioning stamps are current: base and docker do not run again, and the
+    library finds nothing to do: no container is created, none replaced."""
+    since = {name: host_time(name) for name in HOSTS}
     run = site_yml(first_version)
     assert run.rc == 0, run.text[-3000:]
     assert set(run.recap) == set(HOSTS), run.recap
@@ -92,6 +110,24 @@ def test_second_site_yml_changes_nothing_and_provisions_nothing(first_version):
         assert counts["changed"] == 0, f"{name}: {counts}"
         assert counts["failed"] == 0 and counts["unreachable"] == 0, f"{name}: {counts}"
     assert not run.ran("base : Install") and not run.ran("docker : Install")
+    assert not run.ran("library : Start the new web container")
+    assert {name: created_services(name, since[name]) for name in HOSTS} == {name: [] for name in HOSTS}
+
+
+def test_a_project_file_changed_by_hand_is_put_back(first_version):
+    """One checksum per project file finds the one that differs: only it is written back, the
+    proxy reloads it, and web is not replaced (its settings did not change)."""
+    edited = ssh("lab-2", "echo '# edited by hand' | sudo tee -a /opt/library/Caddyfile >/dev/null")
+    assert edited.returncode == 0, edited.stderr
+    since = host_time("lab-2")
+    run = site_yml(first_version)
+    assert run.rc == 0, run.text[-3000:]
+    assert run.recap["lab-1"]["changed"] == 0, run.recap
+    assert run.recap["lab-2"]["changed"] > 0, run.recap
+    on_host = ssh("lab-2", "sudo sha256sum /opt/library/Caddyfile").stdout.split()[0]
+    assert on_host == hashlib.sha256((ROOT / "compose/Caddyfile").read_bytes()).hexdigest()
+    assert run.ran("library : Reload the proxy's configuration")
+    assert created_services("lab-2", since) == []
 
 
 def test_reprovision_runs_every_role_and_changes_nothing(first_version):
@@ -141,16 +177,19 @@ def test_loan_through_the_api(lab_secrets, admin_username):
 def test_upgrade_to_a_second_revision_start_first_under_load(first_version):
     second = f"{first_version[:12]}-e2e-upgrade"
     build(second)
-    since = ssh("lab-1", "date +%s").stdout.strip()
+    since = {name: host_time(name) for name in HOSTS}
     run = under_load(lambda: site_yml(second))
     assert run.rc == 0, run.text[-3000:]
     assert all(c["failed"] == 0 for c in run.recap.values()), run.recap
     assert revisions() == {name: second for name in HOSTS}
-    # Nothing new to migrate: the migration check ran in the new web container, and no
-    # migrate container was started.
-    events = ssh("lab-1", f"sudo docker events --since {since} --until $(date +%s) "
-                          "--filter event=create --filter label=com.docker.compose.service=migrate")
-    assert events.returncode == 0 and events.stdout.strip() == "", events.stdout
+    # Only web is new on each host: nothing new to migrate (the migration check ran in the new
+    # web container, no migrate container was started), and a new app image leaves db and proxy
+    # as they were.
+    assert {name: created_services(name, since[name]) for name in HOSTS} == {name: ["web"] for name in HOSTS}
+    # The old web container is gone once the deploy ends.
+    for name in HOSTS:
+        web = ssh(name, "sudo docker ps -a --filter label=com.docker.compose.service=web --format '{{.Names}}'")
+        assert len(web.stdout.split()) == 1, f"{name}: {web.stdout}"
     assert "library release phases on lab-1:" in run.text
     story["second"] = second
 
