@@ -116,16 +116,19 @@ def test_second_site_yml_changes_nothing_and_provisions_nothing(first_version):
 
 def test_a_project_file_changed_by_hand_is_put_back(first_version):
     """One checksum per project file finds the one that differs: only it is written back, the
-    proxy reloads it, and web is not replaced (its settings did not change)."""
-    edited = ssh("lab-2", "echo '# edited by hand' | sudo tee -a /opt/library/Caddyfile >/dev/null")
+    proxy loads the file written (a new file, not the one edited in place), and web is not
+    replaced (its settings did not change)."""
+    edited = ssh("lab-2", "echo '# edited by hand' | sudo tee -a /opt/library/proxy/Caddyfile >/dev/null")
     assert edited.returncode == 0, edited.stderr
     since = host_time("lab-2")
     run = site_yml(first_version)
     assert run.rc == 0, run.text[-3000:]
     assert run.recap["lab-1"]["changed"] == 0, run.recap
     assert run.recap["lab-2"]["changed"] > 0, run.recap
-    on_host = ssh("lab-2", "sudo sha256sum /opt/library/Caddyfile").stdout.split()[0]
-    assert on_host == hashlib.sha256((ROOT / "compose/Caddyfile").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "compose/proxy/Caddyfile").read_bytes()).hexdigest()
+    on_host = ssh("lab-2", "sudo sha256sum /opt/library/proxy/Caddyfile").stdout.split()
+    in_proxy = ssh("lab-2", "sudo docker exec library-proxy-1 sha256sum /etc/caddy/Caddyfile").stdout.split()
+    assert on_host[:1] == [wanted] and in_proxy[:1] == [wanted], (on_host, in_proxy)
     assert run.ran("library : Reload the proxy's configuration")
     assert created_services("lab-2", since) == []
 
