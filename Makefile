@@ -4,9 +4,21 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export UV_PYTHON_DOWNLOADS := never
 
+# Operator inputs (ENV, REVISION) reach scripts as environment data, never as recipe text:
+# make would run a `$(shell ...)` in a value it expands, and the shell a `; cmd` pasted into a
+# line. $(value ...) takes the text as given (on the command line or in the environment),
+# `:=` keeps it from being expanded again, and the scripts validate it before any use.
+# REVISION is read before the image's default below: deploy and rollback get only what was
+# given (nothing: deploy refuses, rollback goes back one release).
+ENV ?= production
+export STACKS_ENV := $(value ENV)
+export STACKS_REVISION := $(value REVISION)
+
 # The image: name and the revision it reports at /version.
 IMAGE    ?= library
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+# After the default: `unexport` of a variable not yet set would set it, empty.
+unexport ENV REVISION
 
 # The docker client every script and test uses: one that can do BuildKit builds, chosen by
 # tools/offline/docker-client (DOCKER=... on the command line or in the environment wins).
@@ -67,20 +79,12 @@ bench: setup ## figures: query counts, request latency, image size
 bench-deploy: venv ## deploy figures in the lab (after make lab): phase times, failed and slowest requests under load, no-op site.yml
 	deploy/lab/bench-deploy
 
-# Operator inputs (ENV, VERSION) reach scripts as environment data, never as recipe text:
-# make would run a `$(shell ...)` in a value it expands, and the shell a `; cmd` pasted into a
-# line. $(value ...) takes the text as given (on the command line or in the environment),
-# `:=` keeps it from being expanded again, and the scripts validate it before any use.
-ENV ?= production
-unexport ENV VERSION
-export STACKS_ENV := $(value ENV)
-export STACKS_VERSION := $(value VERSION)
+# ENV and REVISION: read as plain text at the top of this file.
+deploy: venv ## ship REVISION=<git sha> to deploy/ENV (production|staging|lab), start-first, then smoke-check every host
+	tools/deploy "$$STACKS_ENV" "$$STACKS_REVISION"
 
-deploy: venv ## ship VERSION=<git sha> to deploy/ENV (production|staging|lab), start-first, then smoke-check every host
-	tools/deploy "$$STACKS_ENV" "$$STACKS_VERSION"
-
-rollback: venv ## every host of ENV back to the release before the one it runs (or VERSION=<sha>), start-first
-	tools/deploy --rollback "$$STACKS_ENV" "$$STACKS_VERSION"
+rollback: venv ## every host of ENV back to the release before the one it runs (or REVISION=<sha>), start-first
+	tools/deploy --rollback "$$STACKS_ENV" "$$STACKS_REVISION"
 
 unlock: venv ## release ENV's deploy lock, left by a run that died
 	tools/deploy --unlock "$$STACKS_ENV"

@@ -1,6 +1,6 @@
 """Filters that read /opt/library/releases.log, one line per deploy:
 
-    TIME VERSION RESULT WHO DIGEST [rollback]
+    TIME REVISION RESULT WHO DIGEST [rollback]
 
 e.g. `2026-11-30T10:15:00Z 0123...cdef ok ci:octocat/run/42 sha256:ab12... rollback`
 (older lines may stop after RESULT or DIGEST). RESULT is ok or failed; a line ending in
@@ -8,14 +8,14 @@ e.g. `2026-11-30T10:15:00Z 0123...cdef ok ci:octocat/run/42 sha256:ab12... rollb
 
 - library_releases: the lines as dicts.
 - library_history: the releases that ran, oldest first, as a stack: a deploy pushes its
-  version, a rollback to V drops everything after V's last place (or pushes V when it was never
+  revision, a rollback to V drops everything after V's last place (or pushes V when it was never
   there). Its last item runs now; the one before it is what a rollback goes back to, so two
   rollbacks go back twice and never forward.
 """
 
 from __future__ import annotations
 
-FIELDS = ("time", "version", "result", "who", "digest", "action")
+FIELDS = ("time", "revision", "result", "who", "digest", "action")
 
 
 def library_releases(text: str) -> list[dict[str, str]]:
@@ -24,7 +24,7 @@ def library_releases(text: str) -> list[dict[str, str]]:
         words = line.split()
         if len(words) < 3 or words[2] not in ("ok", "failed"):
             continue
-        if len(words) == 4:  # TIME VERSION RESULT DIGEST (before WHO was recorded)
+        if len(words) == 4:  # TIME REVISION RESULT DIGEST (before WHO was recorded)
             words = [*words[:3], "-", words[3]]
         release = dict.fromkeys(FIELDS, "")
         release.update(zip(FIELDS, words))
@@ -38,11 +38,11 @@ def library_history(text: str) -> list[str]:
     for release in library_releases(text):
         if release["result"] != "ok":
             continue
-        version = release["version"]
-        if release["action"] == "rollback" and version in stack:
-            del stack[len(stack) - stack[::-1].index(version):]
-        elif not stack or stack[-1] != version:
-            stack.append(version)
+        revision = release["revision"]
+        if release["action"] == "rollback" and revision in stack:
+            del stack[len(stack) - stack[::-1].index(revision):]
+        elif not stack or stack[-1] != revision:
+            stack.append(revision)
     return stack
 
 

@@ -56,8 +56,8 @@ VALID = {
 
 # id -> (variable the message must name, case)
 BAD = {
-    "version-missing": ("library_version", Case("production", version=None)),
-    "version-malformed": ("library_version", Case("production", version="1.0:latest")),
+    "version-missing": ("library_revision", Case("production", version=None)),
+    "version-malformed": ("library_revision", Case("production", version="1.0:latest")),
     "repository-missing": ("library_image_repository", Case("production", drop_vars=("library_image_repository",))),
     "repository-with-tag": (
         "library_image_repository",
@@ -166,8 +166,8 @@ BAD = {
 # (patterns end in \Z now), and a blank `key:` in vars.yml is null, not "" (so the checks
 # use default('', true)).
 BAD_EDGES = {
-    "version-trailing-newline": ("library_version", Case("production", version=SHA + "\n")),
-    "version-blank-in-vars": ("library_version", Case("production", version=None, set_vars={"library_version": None})),
+    "version-trailing-newline": ("library_revision", Case("production", version=SHA + "\n")),
+    "version-blank-in-vars": ("library_revision", Case("production", version=None, set_vars={"library_revision": None})),
     "repository-blank-in-vars": (
         "library_image_repository",
         Case("production", set_vars={"library_image_repository": None}),

@@ -20,8 +20,8 @@ def log(*entries: str) -> str:
     """Lines for ("A", "ok"), ("B", "failed"), ("A", "ok", "rollback") ... entries."""
     lines = []
     for number, entry in enumerate(entries):
-        version, result, *action = entry.split()
-        lines.append(f"2026-11-30T10:{number:02d}:00Z {version} {result} ci:tester/run/{number} {DIGEST} {' '.join(action)}".rstrip())
+        revision, result, *action = entry.split()
+        lines.append(f"2026-11-30T10:{number:02d}:00Z {revision} {result} ci:tester/run/{number} {DIGEST} {' '.join(action)}".rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -60,11 +60,11 @@ def test_a_rollback_to_a_release_never_run_here_is_pushed():
     ("line", "expected"),
     [
         (f"2026-11-30T10:00:00Z A ok someone {DIGEST}",
-         {"version": "A", "result": "ok", "who": "someone", "digest": DIGEST, "action": "deploy"}),
+         {"revision": "A", "result": "ok", "who": "someone", "digest": DIGEST, "action": "deploy"}),
         (f"2026-11-30T10:00:00Z A ok {DIGEST}",  # before WHO was recorded
-         {"version": "A", "result": "ok", "who": "-", "digest": DIGEST, "action": "deploy"}),
+         {"revision": "A", "result": "ok", "who": "-", "digest": DIGEST, "action": "deploy"}),
         ("2026-11-30T10:00:00Z A failed",
-         {"version": "A", "result": "failed", "who": "", "digest": "", "action": "deploy"}),
+         {"revision": "A", "result": "failed", "who": "", "digest": "", "action": "deploy"}),
     ],
 )
 def test_every_line_format_the_log_has_held_is_read(line, expected):

@@ -34,16 +34,16 @@ def sh(*args, timeout=900, **kw):
     return r
 
 
-def playbook(name, *extra, version=None):
+def playbook(name, *extra, revision=None):
     """ansible-playbook NAME against the lab (lab_playbook.py), shown as it runs."""
-    print("$ " + " ".join(playbook_command(name, *extra, version=version)), flush=True)
-    run = lab_playbook.playbook(name, *extra, version=version)
+    print("$ " + " ".join(playbook_command(name, *extra, revision=revision)), flush=True)
+    run = lab_playbook.playbook(name, *extra, revision=revision)
     print(run.text[-4000:], flush=True)
     return run
 
 
-def site_yml(version, *extra):
-    return playbook("site.yml", *extra, version=version)
+def site_yml(revision, *extra):
+    return playbook("site.yml", *extra, revision=revision)
 
 
 def publish(tag):
@@ -59,7 +59,7 @@ def releases(name):
 
 
 def release_lines(name):
-    """/opt/library/releases.log of a host: TIME VERSION RESULT WHO DIGEST [rollback] lines."""
+    """/opt/library/releases.log of a host: TIME REVISION RESULT WHO DIGEST [rollback] lines."""
     r = ssh(name, "sudo cat /opt/library/releases.log")
     assert r.returncode == 0, r.stderr
     return [line for line in r.stdout.splitlines() if line.strip()]
@@ -101,7 +101,7 @@ def git_revision():
 
 
 @pytest.fixture(scope="session")
-def first_version():
+def first_revision():
     """The revision `deploy/lab/lab up` deployed (LAB_VERSION, else the git revision)."""
     return os.environ.get("LAB_VERSION") or git_revision()
 

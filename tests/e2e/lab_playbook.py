@@ -45,17 +45,17 @@ class Run:
         return "\n".join([*messages, self.stderr])
 
 
-def playbook(name, *extra, version=None, deployer="e2e@lab", env=None):
+def playbook(name, *extra, revision=None, deployer="e2e@lab", env=None):
     """ansible-playbook NAME against the lab, as `deploy/lab/lab up` runs site.yml; its
     results come from the JSON callback."""
-    return read_run(subprocess.run(playbook_command(name, *extra, version=version), cwd=ROOT / "ansible",
+    return read_run(subprocess.run(playbook_command(name, *extra, revision=revision), cwd=ROOT / "ansible",
                                    env=playbook_env(deployer, env), capture_output=True, text=True,
                                    timeout=PLAYBOOK_TIMEOUT, check=False))
 
 
-def playbook_command(name, *extra, version=None):
-    versions = ("-e", f"library_version={version}") if version else ()
-    command = [ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", name, *versions,
+def playbook_command(name, *extra, revision=None):
+    revisions = ("-e", f"library_revision={revision}") if revision else ()
+    command = [ROOT / ".venv/bin/ansible-playbook", "-i", "../deploy/lab/inventory.yml", name, *revisions,
                "-e", "@../deploy/lab/.state/secrets.yml", *extra]
     return [str(c) for c in command]
 

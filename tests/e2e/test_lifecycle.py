@@ -95,15 +95,15 @@ def host_time(name):
     return ssh(name, "date +%s").stdout.strip()
 
 
-def test_lab_serves_the_first_revision(first_version):
-    assert revisions() == {name: first_version for name in HOSTS}
+def test_lab_serves_the_first_revision(first_revision):
+    assert revisions() == {name: first_revision for name in HOSTS}
 
 
-def test_second_site_yml_changes_nothing_and_provisions_nothing(first_version):
+def test_second_site_yml_changes_nothing_and_provisions_nothing(first_revision):
     """The hosts' provisioning stamps are current: base and docker do not run again, and the
     library finds nothing to do: no container is created, none replaced."""
     since = {name: host_time(name) for name in HOSTS}
-    run = site_yml(first_version)
+    run = site_yml(first_revision)
     assert run.rc == 0, run.text[-3000:]
     assert set(run.recap) == set(HOSTS), run.recap
     for name, counts in run.recap.items():
@@ -114,14 +114,14 @@ def test_second_site_yml_changes_nothing_and_provisions_nothing(first_version):
     assert {name: created_services(name, since[name]) for name in HOSTS} == {name: [] for name in HOSTS}
 
 
-def test_a_project_file_changed_by_hand_is_put_back(first_version):
+def test_a_project_file_changed_by_hand_is_put_back(first_revision):
     """One checksum per project file finds the one that differs: only it is written back, the
     proxy loads the file written (a new file, not the one edited in place), and web is not
     replaced (its settings did not change)."""
     edited = ssh("lab-2", "echo '# edited by hand' | sudo tee -a /opt/library/proxy/Caddyfile >/dev/null")
     assert edited.returncode == 0, edited.stderr
     since = host_time("lab-2")
-    run = site_yml(first_version)
+    run = site_yml(first_revision)
     assert run.rc == 0, run.text[-3000:]
     assert run.recap["lab-1"]["changed"] == 0, run.recap
     assert run.recap["lab-2"]["changed"] > 0, run.recap
@@ -133,26 +133,26 @@ def test_a_project_file_changed_by_hand_is_put_back(first_version):
     assert created_services("lab-2", since) == []
 
 
-def test_reprovision_runs_every_role_and_changes_nothing(first_version):
+def test_reprovision_runs_every_role_and_changes_nothing(first_revision):
     """-e reprovision=true provisions stamped hosts again: the roles are idempotent."""
-    run = site_yml(first_version, "-e", "reprovision=true")
+    run = site_yml(first_revision, "-e", "reprovision=true")
     assert run.rc == 0, run.text[-3000:]
     assert run.ran("base : Install") and run.ran("docker : Install")
     for name, counts in run.recap.items():
         assert counts["changed"] == 0, f"{name}: {counts}"
 
 
-def test_check_mode_looks_at_every_role_and_reports_no_change(first_version):
+def test_check_mode_looks_at_every_role_and_reports_no_change(first_revision):
     """--check --diff on the deployed lab: every role runs in check mode and finds nothing to do."""
-    run = site_yml(first_version, "--check", "--diff")
+    run = site_yml(first_revision, "--check", "--diff")
     assert run.rc == 0, run.text[-3000:]
     assert run.ran("base : Install") and run.ran("docker : Install") and run.ran("library : Find")
     for name, counts in run.recap.items():
         assert counts["changed"] == 0, f"{name}: {counts}"
 
 
-def test_a_tag_runs_one_role_alone(first_version):
-    run = site_yml(first_version, "--tags", "docker")
+def test_a_tag_runs_one_role_alone(first_revision):
+    run = site_yml(first_revision, "--tags", "docker")
     assert run.rc == 0, run.text[-3000:]
     assert run.ran("docker : Install")
     assert not run.ran("base : Install") and not run.ran("library : Find")
@@ -177,8 +177,8 @@ def test_loan_through_the_api(lab_secrets, admin_username):
     story.update(auth=auth, loan=loan)
 
 
-def test_upgrade_to_a_second_revision_start_first_under_load(first_version):
-    second = f"{first_version[:12]}-e2e-upgrade"
+def test_upgrade_to_a_second_revision_start_first_under_load(first_revision):
+    second = f"{first_revision[:12]}-e2e-upgrade"
     build(second)
     since = {name: host_time(name) for name in HOSTS}
     run = under_load(lambda: site_yml(second))
@@ -205,9 +205,9 @@ def test_data_survives_the_upgrade():
 
 
 @pytest.mark.parametrize("name", sorted(HOSTS))
-def test_releases_log_records_both(name, first_version):
+def test_releases_log_records_both(name, first_revision):
     log = releases(name)
-    assert (first_version, "ok") in log, log
+    assert (first_revision, "ok") in log, log
     assert log[-1] == (story["second"], "ok"), log
 
 
@@ -241,8 +241,8 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
 
 def test_a_second_deploy_started_meanwhile_fails_at_once_naming_the_holder():
     """Two deploys started together: one takes the lock and completes, the other stops."""
-    version = story["second"]
-    command = playbook_command("site.yml", version=version)
+    revision = story["second"]
+    command = playbook_command("site.yml", revision=revision)
     runs = []
     for who in ("first@e2e", "second@e2e"):
         started = time.monotonic()
@@ -257,16 +257,16 @@ def test_a_second_deploy_started_meanwhile_fails_at_once_naming_the_holder():
     (lost, lost_seconds), = [r for r in results if r[0].rc != 0]
     (_, won_seconds), = [r for r in results if r[0].rc == 0]
     assert "The deploy lock of this environment is held by" in lost.text, lost.text[-2000:]
-    assert f"for {version}" in lost.text
+    assert f"for {revision}" in lost.text
     assert lost_seconds < won_seconds
     # Released at the end: the next deploy takes it again.
-    run = site_yml(version)
+    run = site_yml(revision)
     assert run.rc == 0, run.text[-2000:]
 
 
-def test_rollback_twice_goes_back_twice_under_load(first_version):
+def test_rollback_twice_goes_back_twice_under_load(first_revision):
     second = story["second"]
-    third = f"{first_version[:12]}-e2e-third"
+    third = f"{first_revision[:12]}-e2e-third"
     build(third)
     run = under_load(lambda: site_yml(third))
     assert run.rc == 0, run.text[-3000:]
@@ -276,10 +276,10 @@ def test_rollback_twice_goes_back_twice_under_load(first_version):
     assert revisions() == {name: second for name in HOSTS}
     run = under_load(lambda: sh_rollback())
     assert run.rc == 0, run.text[-3000:]
-    assert revisions() == {name: first_version for name in HOSTS}
+    assert revisions() == {name: first_revision for name in HOSTS}
     for name in HOSTS:
         last = release_lines(name)[-1].split()
-        assert last[1] == first_version and last[2] == "ok" and last[-1] == "rollback", last
+        assert last[1] == first_revision and last[2] == "ok" and last[-1] == "rollback", last
         assert last[3] == "e2e@lab" and last[4].startswith("sha256:"), last
     # Forward again, for the steps after this one, keeping two releases' images (pruning).
     run = site_yml(second, "-e", "library_keep_releases=2")
@@ -291,7 +291,7 @@ def sh_rollback():
     return playbook("rollback.yml")
 
 
-def test_old_release_images_are_pruned(first_version):
+def test_old_release_images_are_pruned(first_revision):
     """The last deploy kept library_keep_releases=2: only the images of the last two releases
     stay on each host. The history is first, second (the rollbacks dropped third); third and
     the never-ready image are gone."""
@@ -299,4 +299,4 @@ def test_old_release_images_are_pruned(first_version):
     for name in HOSTS:
         r = ssh(name, "sudo docker images --format '{{.Tag}}' 10.77.0.2:5000/library")
         assert r.returncode == 0, r.stderr
-        assert set(r.stdout.split()) == {first_version, second}, r.stdout
+        assert set(r.stdout.split()) == {first_revision, second}, r.stdout

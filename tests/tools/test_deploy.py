@@ -60,11 +60,11 @@ def test_a_bad_environment_fails_early_with_one_line(env_name, message):
     assert result.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("version", ["main", SHA[:12], "", SHA + "0", SHA.upper(), "v1.0.0"])
-def test_a_version_that_is_not_a_full_sha_fails_early_with_one_line(environment, version):
-    result = deploy("ci", version, env={**os.environ, "DEPLOY_ENVIRONMENTS": str(environment)})
+@pytest.mark.parametrize("revision", ["main", SHA[:12], "", SHA + "0", SHA.upper(), "v1.0.0"])
+def test_a_revision_that_is_not_a_full_sha_fails_early_with_one_line(environment, revision):
+    result = deploy("ci", revision, env={**os.environ, "DEPLOY_ENVIRONMENTS": str(environment)})
     assert result.returncode == 2
-    assert result.stderr == f"deploy: VERSION '{version}' is not a full git sha (images are tagged with it)\n"
+    assert result.stderr == f"deploy: REVISION '{revision}' is not a full git sha (images are tagged with it)\n"
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Hostile deploy inputs run nothing. What a person types into "Run workflow" (version,
+"""Hostile deploy inputs run nothing. What a person types into "Run workflow" (revision,
 environment) reaches `make deploy` and tools/deploy; each hostile value below carries a command
 that would create a marker file if make or a shell ever interpreted it. The real recipe and the
 workflow's own input check run with them: each refuses the value with one line, and the marker
@@ -40,7 +40,7 @@ def marker(tmp_path):
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("ENV", "VERSION", "MAKEFLAGS", "MAKELEVEL")}
+    env = {k: v for k, v in os.environ.items() if k not in ("ENV", "REVISION", "MAKEFLAGS", "MAKELEVEL")}
     return {**env, **extra}
 
 
@@ -50,18 +50,18 @@ def make_deploy(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("index", range(9))
-def test_a_hostile_version_on_the_command_line_runs_nothing(marker, index):
+def test_a_hostile_revision_on_the_command_line_runs_nothing(marker, index):
     value = hostile_values(marker)[index]
-    result = make_deploy(f"VERSION={value}", "ENV=production", env=clean_env())
+    result = make_deploy(f"REVISION={value}", "ENV=production", env=clean_env())
     assert result.returncode != 0
     assert "is not a full git sha" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("index", range(9))
-def test_a_hostile_version_from_the_environment_runs_nothing(marker, index):
+def test_a_hostile_revision_from_the_environment_runs_nothing(marker, index):
     """The workflow's way: the values are the step's env, make is called with no arguments."""
     value = hostile_values(marker)[index]
-    result = make_deploy(env=clean_env(VERSION=value, ENV="production"))
+    result = make_deploy(env=clean_env(REVISION=value, ENV="production"))
     assert result.returncode == 2
     assert "is not a full git sha" in result.stderr, result.stderr
     # The value is reported as the text it was, not as what a shell would have made of it.
@@ -71,7 +71,7 @@ def test_a_hostile_version_from_the_environment_runs_nothing(marker, index):
 @pytest.mark.parametrize("index", range(9))
 def test_a_hostile_environment_name_runs_nothing(marker, index):
     value = hostile_values(marker)[index].replace(SHA, "production")
-    result = make_deploy(env=clean_env(VERSION=SHA, ENV=value))
+    result = make_deploy(env=clean_env(REVISION=SHA, ENV=value))
     assert result.returncode == 2
     assert "has no deploy/" in result.stderr, result.stderr
 
@@ -79,8 +79,8 @@ def test_a_hostile_environment_name_runs_nothing(marker, index):
 @pytest.mark.parametrize("index", range(9))
 def test_the_workflow_input_check_refuses_hostile_values(marker, index):
     value = hostile_values(marker)[index]
-    for env in (clean_env(VERSION=value, ENV="production"),
-                clean_env(VERSION=SHA, ENV=value.replace(SHA, "production"))):
+    for env in (clean_env(REVISION=value, ENV="production"),
+                clean_env(REVISION=SHA, ENV=value.replace(SHA, "production"))):
         result = subprocess.run([str(CHECK_INPUTS)], capture_output=True, text=True, env=env,
                                 timeout=30, check=False)
         assert result.returncode == 2
@@ -91,21 +91,21 @@ def test_the_workflow_input_check_refuses_hostile_values(marker, index):
 @pytest.mark.parametrize("environment", ["production", "staging"])
 def test_the_workflow_input_check_accepts_a_full_sha_and_a_known_environment(environment):
     result = subprocess.run([str(CHECK_INPUTS)], capture_output=True, text=True,
-                            env=clean_env(VERSION=SHA, ENV=environment), timeout=30, check=False)
+                            env=clean_env(REVISION=SHA, ENV=environment), timeout=30, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"check-deploy-inputs: deploying {SHA} to {environment}\n"
 
 
-@pytest.mark.parametrize("version", [SHA.upper(), SHA[:12], "", "main"])
-def test_the_workflow_input_check_refuses_what_is_not_a_full_sha(version):
+@pytest.mark.parametrize("revision", [SHA.upper(), SHA[:12], "", "main"])
+def test_the_workflow_input_check_refuses_what_is_not_a_full_sha(revision):
     result = subprocess.run([str(CHECK_INPUTS)], capture_output=True, text=True,
-                            env=clean_env(VERSION=version, ENV="production"), timeout=30, check=False)
+                            env=clean_env(REVISION=revision, ENV="production"), timeout=30, check=False)
     assert result.returncode == 2
     assert "is not a full git sha" in result.stderr
 
 
-def test_a_good_environment_and_version_from_the_environment_reach_tools_deploy(tmp_path):
+def test_a_good_environment_and_revision_from_the_environment_reach_tools_deploy(tmp_path):
     """The values arrive intact: an unknown environment is named back exactly."""
-    result = make_deploy(env=clean_env(VERSION=SHA, ENV="nowhere"))
+    result = make_deploy(env=clean_env(REVISION=SHA, ENV="nowhere"))
     assert result.returncode == 2
     assert result.stderr.startswith("deploy: ENV 'nowhere' has no deploy/nowhere/inventory.yml"), result.stderr

@@ -37,13 +37,13 @@ def test_actionlint_is_clean():
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     # Our deploy workflow with a typo in an expression and an unknown runner label.
     broken = DEPLOY.read_text(encoding="utf-8")
-    broken = broken.replace("inputs.version ||", "inputs.verison ||").replace("ubuntu-24.04", "ubuntu-linux", 1)
+    broken = broken.replace("inputs.revision ||", "inputs.revison ||").replace("ubuntu-24.04", "ubuntu-linux", 1)
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     (tmp_path / ".github" / "workflows" / "deploy.yml").write_text(broken, encoding="utf-8")
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     result = actionlint(tmp_path)
     assert result.returncode == 1
-    assert '"verison" is not defined' in result.stdout
+    assert '"revison" is not defined' in result.stdout
     assert 'label "ubuntu-linux" is unknown' in result.stdout
 
 
@@ -79,24 +79,24 @@ def test_the_run_rule_accepts_targets_and_scripts_with_arguments():
 
 
 def test_the_run_rule_rejects_make_variables_on_the_command_line():
-    # The line deploy.yml had: make expands the value, so VERSION='$(shell id)' ran id.
-    found = rules.command_problems('.github/scripts/as-root make deploy ENV="$DEPLOY_ENV" VERSION="$VERSION"')
+    # Like a line deploy.yml once had: make expands the value, so REVISION='$(shell id)' would run id.
+    found = rules.command_problems('.github/scripts/as-root make deploy ENV="$DEPLOY_ENV" REVISION="$REVISION"')
     assert any("on the command line" in p and "pass them in env:" in p for p in found), found
 
 
 def test_dispatch_inputs_are_checked_before_any_step_uses_them():
     workflow = rules.load(rules.WORKFLOWS / "deploy.yml")
     assert rules.input_check_problems(workflow, "deploy", ".github/scripts/check-deploy-inputs",
-                                      {"version", "environment"}) == []
+                                      {"revision", "environment"}) == []
 
 
 def test_the_input_check_rule_rejects_a_step_using_an_unchecked_input():
     workflow = {"jobs": {"deploy": {"steps": [
-        {"env": {"VERSION": "${{ inputs.version }}"}, "run": "make deploy"},
-        {"env": {"VERSION": "${{ inputs.version }}"}, "run": "tools/check"},
+        {"env": {"REVISION": "${{ inputs.revision }}"}, "run": "make deploy"},
+        {"env": {"REVISION": "${{ inputs.revision }}"}, "run": "tools/check"},
     ]}}}
-    found = rules.input_check_problems(workflow, "deploy", "tools/check", {"version"})
-    assert found == ["deploy step 0: VERSION comes from an input that no earlier 'tools/check' step checked"]
+    found = rules.input_check_problems(workflow, "deploy", "tools/check", {"revision"})
+    assert found == ["deploy step 0: REVISION comes from an input that no earlier 'tools/check' step checked"]
 
 
 def test_the_makefile_parser_sees_targets_not_variables():
@@ -185,7 +185,7 @@ def test_deploy_follows_a_green_ci_on_main_and_can_be_run_by_hand():
     assert "github.event.workflow_run.conclusion == 'success'" in publish["if"]
     assert "github.event.workflow_run.event == 'push'" in publish["if"]
     inputs = on["workflow_dispatch"]["inputs"]
-    assert inputs["version"]["required"] is True
+    assert inputs["revision"]["required"] is True
     assert inputs["environment"]["options"] == ["production", "staging"]
     assert inputs["environment"]["default"] == "production"
     # Every environment offered has an inventory folder (made by the ansible work).
