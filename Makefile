@@ -8,16 +8,16 @@ export UV_PYTHON_DOWNLOADS := never
 # make would run a `$(shell ...)` in a value it expands, and the shell a `; cmd` pasted into a
 # line. $(value ...) takes the text as given (on the command line or in the environment),
 # `:=` keeps it from being expanded again, and the scripts validate it before any use.
-# REVISION is read before the image's default below: deploy and rollback get only what was
-# given (nothing: deploy refuses, rollback goes back one release).
+# deploy and rollback get only what was given (nothing: deploy refuses, rollback goes back
+# one release).
 ENV ?= production
 export STACKS_ENV := $(value ENV)
 export STACKS_REVISION := $(value REVISION)
 
-# The image: name and the revision it reports at /version.
-IMAGE    ?= library
-REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
-# After the default: `unexport` of a variable not yet set would set it, empty.
+# The image: name and the revision it reports at /version (REVISION as given, else the git
+# revision), passed the same way.
+IMAGE ?= library
+export STACKS_IMAGE_REVISION := $(or $(value REVISION),$(shell git rev-parse HEAD 2>/dev/null || echo unknown))
 unexport ENV REVISION
 
 # The docker client every script and test uses: one that can do BuildKit builds, chosen by
@@ -48,7 +48,7 @@ run: ## the app alone on SQLite with demo data at http://127.0.0.1:8000 (needs o
 	app/run-dev
 
 image: setup ## build the app image, tagged with the git revision; prints its size
-	tools/build-image $(IMAGE) $(REVISION)
+	tools/build-image "$(IMAGE)" "$$STACKS_IMAGE_REVISION"
 
 lint: venv ## ruff, yamllint, ansible-lint, hadolint, actionlint, shellcheck
 	tools/lint

@@ -65,7 +65,7 @@ class Case:
 
     env: str
     extra_vars: dict = field(default_factory=dict)
-    version: str | None = SHA  # None = no library_version on the command line
+    version: str | None = SHA  # None = no library_revision on the command line
     drop_vars: tuple[str, ...] = ()  # keys removed from group_vars/library/vars.yml
     set_vars: dict = field(default_factory=dict)  # keys written into vars.yml (None = a blank `key:`)
     drop_vault: tuple[str, ...] = ()  # vault_* keys left out of the encrypted vault.yml
@@ -208,7 +208,7 @@ def run_case(case: Case, workdir: Path, password_file: Path) -> Run:
     }
     extra = dict(case.extra_vars)
     if case.version is not None:
-        extra.setdefault("library_version", case.version)
+        extra.setdefault("library_revision", case.version)
     command = [
         str(BIN / "ansible-playbook"), "-i", str(inventory), "--vault-password-file", str(password_file),
         case.playbook,

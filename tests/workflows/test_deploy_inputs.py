@@ -109,3 +109,15 @@ def test_a_good_environment_and_revision_from_the_environment_reach_tools_deploy
     result = make_deploy(env=clean_env(REVISION=SHA, ENV="nowhere"))
     assert result.returncode == 2
     assert result.stderr.startswith("deploy: ENV 'nowhere' has no deploy/nowhere/inventory.yml"), result.stderr
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_a_hostile_revision_reaches_make_image_as_text(marker, index):
+    """`make image` takes REVISION too (the revision the image reports): make must not expand
+    it, and its recipe passes it to tools/build-image as data. -n: make reads and expands
+    everything, the recipe is printed, not run."""
+    value = hostile_values(marker)[index]
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-o", "setup", "image"], cwd=ROOT,
+                            capture_output=True, text=True, env=clean_env(REVISION=value), timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith('tools/build-image "library" "$STACKS_IMAGE_REVISION"'), result.stdout
