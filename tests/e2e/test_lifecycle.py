@@ -300,3 +300,20 @@ def test_old_release_images_are_pruned(first_revision):
         r = ssh(name, "sudo docker images --format '{{.Tag}}' 10.77.0.2:5000/library")
         assert r.returncode == 0, r.stderr
         assert set(r.stdout.split()) == {first_revision, second}, r.stdout
+
+
+def test_smoke_check_passes_every_host_at_its_revision_and_names_each_one_that_is_not():
+    """smoke.yml passes every host through the deploy's own health gate: at the revision the
+    hosts run it passes; at another one it fails on every host, naming each and its answer."""
+    running = set(revisions().values())
+    assert len(running) == 1, running
+    (revision,) = running
+    passed = playbook("smoke.yml", revision=revision)
+    assert passed.rc == 0, passed.text[-3000:]
+    assert passed.recap and all(counts["failed"] == 0 for counts in passed.recap.values()), passed.recap
+    other = "0" * 40
+    failed = playbook("smoke.yml", "-e", "library_health_seconds=1", revision=other)
+    assert failed.rc != 0
+    for name in HOSTS:
+        assert failed.recap[name]["failed"] == 1, failed.recap
+        assert f'{name} (' in failed.text and f'reports revision "{revision}", expected "{other}"' in failed.text, failed.text
