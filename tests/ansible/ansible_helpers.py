@@ -2,7 +2,8 @@
 vault the test encrypts itself with a throwaway password, so no real secret is needed.
 
 No host may be contacted: ssh is a recorder (ANSIBLE_SSH_EXECUTABLE) that notes every call and
-fails like a refused connection, so a contact shows up both in the record and as UNREACHABLE."""
+fails like a refused connection, so a contact shows up both in the record and as an unreachable
+result. Results are read from the JSON callback (tests/ansible_results.py), as the e2e tests do."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ import secrets
 import shutil
 import subprocess
 import sys
-import textwrap
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ansible_results import JSON_CALLBACK, Run, read_run
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = ROOT / "ansible"
@@ -31,7 +34,6 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 # preflight checks; it is never used to connect.
 FAKE_CA = "-----BEGIN CERTIFICATE-----\nZmFrZS10ZXN0LW9ubHktY2E=\n-----END CERTIFICATE-----\n"
 GROUP_VARS = Path("group_vars") / "library"
-ERROR_PREFIX = "[ERROR]: Task failed: Action failed: "
 
 RECORDING_SSH = """#!/usr/bin/env python3
 import json, os, sys
@@ -71,59 +73,17 @@ class Case:
     drop_vault: tuple[str, ...] = ()  # vault_* keys left out of the encrypted vault.yml
     files: dict = field(default_factory=dict)  # {name: text} written beside inventory.yml
     playbook: str = "preflight.yml"
+    human_output: bool = False  # ansible.cfg's own (human) output, as the operator reads it, not JSON
 
 
 @dataclass
-class Run:
-    returncode: int
-    output: str  # stdout + stderr
+class CaseRun(Run):
+    """A case's run: its JSON report (empty for a human_output case), the ssh calls it made,
+    the hosts of its inventory and, for a human_output case only, stdout + stderr."""
+
     ssh_calls: list[list[str]]
     hosts: list[str]
-
-    def recap(self) -> dict[str, dict[str, int]]:
-        """PLAY RECAP counters per host."""
-        recap = {}
-        for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", self.output, re.MULTILINE):
-            recap[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
-        return recap
-
-    def hosts_by_task(self, status: str = "ok") -> dict[str, list[str]]:
-        """Hosts that reported `status` (ok, changed, skipping, fatal) per task: "role : name"."""
-        hosts: dict[str, list[str]] = {}
-        task = None
-        for line in self.output.splitlines():
-            banner = re.match(r"^TASK \[(.+)\] \**$", line)
-            if banner:
-                task = banner.group(1)
-                hosts.setdefault(task, [])
-                continue
-            result = re.match(rf"^{re.escape(status)}: \[([^\]]+)\]", line)
-            if result and task is not None:
-                hosts[task].append(result.group(1))
-        return {name: sorted(found) for name, found in hosts.items()}
-
-    def error_messages(self) -> list[str]:
-        """Messages of ansible's one-line error summaries ([ERROR]: Task failed: ...)."""
-        return [line[len(ERROR_PREFIX):] for line in self.output.splitlines() if line.startswith(ERROR_PREFIX)]
-
-    def msg_values(self) -> list[str]:
-        """The `msg:` of each failed result. The YAML result format may fold a long value over
-        several lines, so the block is parsed back as YAML to get the string itself."""
-        lines = self.output.splitlines()
-        values = []
-        for i, line in enumerate(lines):
-            match = re.match(r"^(\s+)msg: ", line)
-            if not match:
-                continue
-            indent = len(match.group(1))
-            block = [line]
-            for more in lines[i + 1 :]:
-                if more.strip() and len(more) - len(more.lstrip()) > indent:
-                    block.append(more)
-                else:
-                    break
-            values.append(yaml.safe_load(textwrap.dedent("\n".join(block)))["msg"])
-        return values
+    output: str | None = None
 
 
 def write_password_file(path: Path) -> Path:
@@ -190,7 +150,7 @@ def inventory_hosts(inventory: Path) -> list[str]:
     return sorted(group["hosts"])
 
 
-def run_case(case: Case, workdir: Path, password_file: Path) -> Run:
+def run_case(case: Case, workdir: Path, password_file: Path) -> CaseRun:
     inventory = make_environment(case, workdir, password_file)
     ssh = workdir / "ssh"
     ssh.write_text(RECORDING_SSH, encoding="utf-8")
@@ -205,6 +165,7 @@ def run_case(case: Case, workdir: Path, password_file: Path) -> Run:
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(workdir / "cp"),
         "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
         "SSH_RECORD": str(record),
+        **({} if case.human_output else JSON_CALLBACK),
     }
     extra = dict(case.extra_vars)
     if case.version is not None:
@@ -220,4 +181,8 @@ def run_case(case: Case, workdir: Path, password_file: Path) -> Run:
         command, cwd=ANSIBLE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     calls = [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
-    return Run(result.returncode, result.stdout + result.stderr, calls, inventory_hosts(inventory))
+    hosts = inventory_hosts(inventory)
+    if case.human_output:
+        return CaseRun(result.returncode, {}, result.stderr, calls, hosts, result.stdout + result.stderr)
+    run = read_run(result)
+    return CaseRun(run.rc, run.report, run.stderr, calls, hosts)

@@ -1,8 +1,10 @@
 """ansible/preflight.yml (site.yml's first play): a good inventory passes without touching any
-host; a bad inventory or variable fails early with one line naming the variable."""
+host; a bad inventory or variable fails early with one line naming the variable. Results are
+read from the JSON report; the operator's [ERROR] line is checked in the human output itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,11 +12,10 @@ import pytest
 import yaml
 from ansible_helpers import (
     ANSIBLE_DIR,
-    ERROR_PREFIX,
     FAKE_CA,
     SHA,
     Case,
-    Run,
+    CaseRun,
     run_case,
     write_password_file,
 )
@@ -177,11 +178,17 @@ BAD_EDGES = {
 # site.yml goes on to the hosts after the preflight: proof the ssh recorder sees a contact.
 CANARY = {"site-contacts-hosts": Case("production", playbook="site.yml")}
 
+# BAD cases run again with ansible.cfg's own output, the one line the operator reads: one whose
+# message comes from a role's checks, one from its argument spec.
+OPERATOR_VIEW = ("version-malformed", "log-level-unknown")
+ERROR_PREFIX = "[ERROR]: Task failed: Action failed: "
+
 
 @pytest.fixture(scope="session")
-def runs(tmp_path_factory) -> dict[str, Run]:
+def runs(tmp_path_factory) -> dict[str, CaseRun]:
     """Every case at once: each is a separate ansible-playbook of ~2-3 s, mostly start-up."""
     cases = {**VALID, **CANARY, **{k: c for k, (_, c) in {**BAD, **BAD_EDGES}.items()}}
+    cases |= {f"{name}-human": dataclasses.replace(BAD[name][1], human_output=True) for name in OPERATOR_VIEW}
     base = tmp_path_factory.mktemp("preflight")
     password_file = write_password_file(tmp_path_factory.mktemp("vault") / "password")
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -189,49 +196,49 @@ def runs(tmp_path_factory) -> dict[str, Run]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def assert_no_host_contacted(run: Run):
+def unreachable(run: CaseRun) -> dict[str, list[str]]:
+    """{task: hosts} of every task some host was unreachable for."""
+    return {task: hosts for task, hosts in run.hosts_by_task("unreachable").items() if hosts}
+
+
+def assert_no_host_contacted(run: CaseRun):
     assert run.ssh_calls == [], f"ssh was called: {run.ssh_calls}"
-    assert "UNREACHABLE" not in run.output, run.output
+    assert unreachable(run) == {}, run.text
 
 
 @pytest.mark.parametrize("name", VALID)
 def test_a_valid_inventory_passes_without_contacting_a_host(runs, name):
     run = runs[name]
-    assert run.returncode == 0, run.output
+    assert run.rc == 0, run.text
     assert_no_host_contacted(run)
-    recap = run.recap()
-    assert sorted(recap) == run.hosts, run.output
+    recap = run.recap
+    assert sorted(recap) == run.hosts, (recap, run.text)
     for host, counters in recap.items():
         assert counters["failed"] == 0 and counters["unreachable"] == 0, (host, counters)
     # Every role's check ran on every host (not skipped because, e.g., the group was empty).
     passed = run.hosts_by_task("ok")
     for task in CHECK_TASKS:
-        assert passed.get(task) == run.hosts, (task, passed, run.output)
+        assert passed.get(task) == run.hosts, (task, passed, run.text)
 
 
 def test_the_ssh_recorder_sees_a_contact(runs):
     """Without this, "no ssh call" above could mean the recorder is never used."""
     run = runs["site-contacts-hosts"]
-    assert run.returncode != 0
-    assert "UNREACHABLE" in run.output, run.output
+    assert run.rc != 0
+    assert unreachable(run), run.text
     contacted = " ".join(" ".join(call) for call in run.ssh_calls)
     # site.yml's first contact after the preflight: the deploy lock, on the first host.
     assert "203.0.113.10" in contacted, run.ssh_calls
 
 
-def assert_fails_early_naming(run: Run, variable: str):
-    assert run.returncode != 0, f"the preflight let the bad {variable} through:\n{run.output}"
+def assert_fails_early_naming(run: CaseRun, variable: str):
+    assert run.rc != 0, f"the preflight let the bad {variable} through:\n{run.text}"
     assert_no_host_contacted(run)
-    errors = run.error_messages()
-    assert errors, f"no '{ERROR_PREFIX}<the check's own message>' line:\n{run.output}"
-    for message in errors:
-        assert variable in message, message
-    msgs = run.msg_values()
-    assert msgs, f"no msg: in the output:\n{run.output}"
+    msgs = run.failure_messages()
+    assert msgs, f"no failed task:\n{run.text}"
     for msg in msgs:
         assert "\n" not in msg.strip(), f"message is more than one line: {msg!r}"
         assert variable in msg, msg
-        assert msg in errors, (msg, errors)
 
 
 @pytest.mark.parametrize(("name", "variable"), [(name, variable) for name, (variable, _) in BAD.items()])
@@ -242,6 +249,23 @@ def test_a_bad_variable_fails_early_with_one_line_naming_it(runs, name, variable
 @pytest.mark.parametrize(("name", "variable"), [(name, variable) for name, (variable, _) in BAD_EDGES.items()])
 def test_a_trailing_newline_or_blank_value_fails_early_naming_it(runs, name, variable):
     assert_fails_early_naming(runs[name], variable)
+
+
+@pytest.mark.parametrize("name", OPERATOR_VIEW)
+def test_the_operator_reads_a_bad_variable_in_one_error_line(runs, name):
+    """What the operator sees (ansible.cfg's output): one [ERROR] line, the check's whole message."""
+    variable = BAD[name][0]
+    run = runs[f"{name}-human"]
+    assert run.rc != 0, run.output
+    assert run.ssh_calls == [] and "UNREACHABLE" not in run.output, run.output
+    errors = [line[len(ERROR_PREFIX):] for line in run.output.splitlines() if line.startswith(ERROR_PREFIX)]
+    assert errors, f"no '{ERROR_PREFIX}<the check's own message>' line:\n{run.output}"
+    for message in errors:
+        assert variable in message, message
+    msgs = runs[name].failure_messages()
+    assert msgs, runs[name].text
+    for msg in msgs:
+        assert msg in errors, (msg, errors)
 
 
 @pytest.mark.parametrize("role", ROLES)

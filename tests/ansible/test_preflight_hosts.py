@@ -1,12 +1,13 @@
 """Preflight of the host variables (role base: firewall, deploy user, admins, reboot window):
-each bad value fails before any host is touched, with one line naming the variable."""
+each bad value fails before any host is touched, with one line naming the variable (read from
+the JSON report; test_preflight.py checks that line in the operator's output)."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from ansible_helpers import ERROR_PREFIX, Case, Run, run_case, write_password_file
+from ansible_helpers import Case, CaseRun, run_case, write_password_file
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample x@example.invalid"
 
@@ -50,7 +51,7 @@ BAD = {
 
 
 @pytest.fixture(scope="session")
-def runs(tmp_path_factory) -> dict[str, Run]:
+def runs(tmp_path_factory) -> dict[str, CaseRun]:
     cases = {**VALID, **{name: Case("production", extra_vars=extra) for name, (_, extra) in BAD.items()}}
     base = tmp_path_factory.mktemp("preflight-hosts")
     password_file = write_password_file(tmp_path_factory.mktemp("vault") / "password")
@@ -61,17 +62,17 @@ def runs(tmp_path_factory) -> dict[str, Run]:
 
 def test_restricted_host_settings_pass(runs):
     run = runs["restricted-everything"]
-    assert run.returncode == 0, run.output
+    assert run.rc == 0, run.text
     assert run.ssh_calls == [], run.ssh_calls
 
 
 @pytest.mark.parametrize(("name", "variable"), [(name, variable) for name, (variable, _) in BAD.items()])
 def test_a_bad_host_variable_fails_early_with_one_line_naming_it(runs, name, variable):
     run = runs[name]
-    assert run.returncode != 0, f"the preflight let the bad {variable} through:\n{run.output}"
+    assert run.rc != 0, f"the preflight let the bad {variable} through:\n{run.text}"
     assert run.ssh_calls == [], run.ssh_calls
-    errors = run.error_messages()
-    assert errors, f"no '{ERROR_PREFIX}...' line:\n{run.output}"
-    for message in errors:
-        assert variable in message, message
-        assert "\n" not in message.strip(), message
+    msgs = run.failure_messages()
+    assert msgs, f"no failed task:\n{run.text}"
+    for msg in msgs:
+        assert variable in msg, msg
+        assert "\n" not in msg.strip(), msg

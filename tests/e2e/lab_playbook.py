@@ -1,48 +1,17 @@
-"""ansible-playbook against the lab, its results read from the JSON callback: used by the
-e2e tests (conftest.py) and by the deploy benchmark (deploy/lab/bench-deploy)."""
+"""ansible-playbook against the lab, its results read from the JSON callback
+(tests/ansible_results.py): used by the e2e tests (conftest.py) and by the deploy benchmark
+(deploy/lab/bench-deploy)."""
 
-import json
 import os
 import subprocess
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from ansible_results import JSON_CALLBACK, read_run
+
 PLAYBOOK_TIMEOUT = 1200  # seconds; a cold site.yml on two hosts takes a few minutes
-
-
-@dataclass
-class Run:
-    """An ansible-playbook run, read from its JSON callback report."""
-
-    rc: int
-    report: dict
-    stderr: str
-
-    @property
-    def recap(self):
-        """{host: {"ok", "changed", "unreachable", "failed"}}."""
-        return {host: {"ok": s["ok"], "changed": s["changed"], "unreachable": s["unreachable"],
-                       "failed": s["failures"]} for host, s in self.report.get("stats", {}).items()}
-
-    def results(self):
-        """(task name, host, result) of every task on every host, in order."""
-        for play in self.report.get("plays", []):
-            for task in play["tasks"]:
-                for host, result in task["hosts"].items():
-                    yield task["task"]["name"], host, result
-
-    def ran(self, prefix):
-        """Whether a task whose name starts with PREFIX ("base : ", "library : Roll") ran
-        (was not skipped) on some host."""
-        return any(name.startswith(prefix) and not result.get("skipped")
-                   for name, _, result in self.results())
-
-    @property
-    def text(self):
-        """Every message the run printed (debug and failure messages), then its stderr."""
-        messages = [str(result["msg"]) for _, _, result in self.results() if result.get("msg")]
-        return "\n".join([*messages, self.stderr])
 
 
 def playbook(name, *extra, revision=None, deployer="e2e@lab", env=None):
@@ -62,16 +31,4 @@ def playbook_command(name, *extra, revision=None):
 
 def playbook_env(deployer, env=None):
     return {**(env or os.environ), "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "LIBRARY_DEPLOYER": deployer}
-
-
-def read_run(process):
-    """A finished ansible-playbook process (CompletedProcess or (rc, stdout, stderr)) as a Run."""
-    rc, stdout, stderr = (process if isinstance(process, tuple)
-                          else (process.returncode, process.stdout, process.stderr))
-    try:
-        report = json.loads(stdout)
-    except json.JSONDecodeError:
-        report = {}
-        stderr = stdout + stderr
-    return Run(rc, report, stderr)
+            **JSON_CALLBACK, "LIBRARY_DEPLOYER": deployer}
