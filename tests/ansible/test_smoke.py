@@ -18,10 +18,13 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from ansible_results import JSON_CALLBACK, Run, read_run, status
+
 BIN = Path(sys.executable).parent
 GOOD = "0123456789abcdef0123456789abcdef01234567"
 OLD = "fedcba9876543210fedcba9876543210fedcba98"
-HEALTH_SECONDS = 1  # with the gate's 0.5 s polls: 3 attempts
+HEALTH_SECONDS = 1  # library_health_seconds: with the gate's 0.5 s polls, a bad host fails in ~1 s
 
 
 class OpsHost:
@@ -92,30 +95,24 @@ def inventory(tmp_path: Path, hostvars: dict[str, dict], group="library") -> Pat
     return path
 
 
-class Smoke:
-    """A smoke.yml run, read from Ansible's JSON callback."""
-
-    def __init__(self, process: subprocess.CompletedProcess):
-        self.rc, self.stderr = process.returncode, process.stderr
-        self.report = json.loads(process.stdout)
-
-    def results(self, host: str) -> dict[str, dict]:
-        """{task name: result} of one host."""
-        return {task["task"]["name"]: task["hosts"][host] for play in self.report["plays"]
-                for task in play["tasks"] if host in task["hosts"]}
-
-    def failure(self, host: str) -> str:
-        return " ".join(str(r["msg"]) for r in self.results(host).values() if r.get("failed"))
-
-    def failed(self) -> set[str]:
-        return {host for host, stats in self.report["stats"].items() if stats["failures"]}
+def failure(run, host: str) -> str:
+    """The failure messages of HOST's tasks."""
+    return " ".join(str(r.get("msg", "")) for _, h, r in run.results() if h == host and status(r) == "failed")
 
 
-def smoke(inv: Path, revision=GOOD, **extra_vars) -> Smoke:
+def failed_hosts(run) -> set[str]:
+    return {host for host, counts in run.recap.items() if counts["failed"]}
+
+
+def result_of(run, host: str, task: str) -> dict:
+    """HOST's result of the task named TASK ("role : name")."""
+    return next(r for name, h, r in run.results() if h == host and name == task)
+
+
+def smoke(inv: Path, revision=GOOD, **extra_vars) -> Run:
     extra = {"library_revision": revision, **extra_vars} if revision else extra_vars
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")},
-           "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_NOCOLOR": "1"}
-    return Smoke(subprocess.run(
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}, **JSON_CALLBACK}
+    return read_run(subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", str(inv), "smoke.yml", "-e", json.dumps(extra)],
         cwd=ROOT / "ansible", capture_output=True, text=True, timeout=180, env=env, check=False))
 
@@ -128,7 +125,7 @@ def test_every_host_ready_at_the_revision_passes(tmp_path, hosts):
     a, b = hosts(), hosts()
     result = smoke(inventory(tmp_path, {"web1": plain(a), "web2": plain(b)}))
     assert result.rc == 0, result.stderr
-    assert set(result.report["stats"]) >= {"web1", "web2"} and result.failed() == set()
+    assert set(result.recap) >= {"web1", "web2"} and failed_hosts(result) == set()
     # Each host was asked itself, under a name the site accepts.
     assert a.hosts_seen and set(a.hosts_seen) == {"localhost"}
     assert b.hosts_seen and set(b.hosts_seen) == {"localhost"}
@@ -138,22 +135,22 @@ def test_one_host_at_an_older_revision_fails_naming_it(tmp_path, hosts):
     a, b = hosts(), hosts(revision=OLD)
     result = smoke(inventory(tmp_path, {"web1": plain(a), "web2": plain(b)}))
     assert result.rc != 0
-    assert result.failed() == {"web2"}
-    assert f'/version reports revision "{OLD}", expected "{GOOD}"' in result.failure("web2")
-    assert result.failure("web2").startswith("web2 ")
+    assert failed_hosts(result) == {"web2"}
+    assert f'/version reports revision "{OLD}", expected "{GOOD}"' in failure(result, "web2")
+    assert failure(result, "web2").startswith("web2 ")
 
 
 def test_a_host_that_is_not_ready_fails_naming_the_check(tmp_path, hosts):
     result = smoke(inventory(tmp_path, {"web1": plain(hosts(unready_for=100))}))
     assert result.rc != 0
-    assert '/readyz answered 503 {"database": "ok", "migrations": "pending"}' in result.failure("web1")
+    assert '/readyz answered 503 {"database": "ok", "migrations": "pending"}' in failure(result, "web1")
 
 
 def test_a_host_that_becomes_ready_while_retrying_passes(tmp_path, hosts):
     host = hosts(unready_for=2)
     result = smoke(inventory(tmp_path, {"web1": plain(host)}))
-    assert result.rc == 0, result.failure("web1") + result.stderr
-    ready = result.results("web1")["library : Ask the proxy for /readyz until it answers 200"]
+    assert result.rc == 0, failure(result, "web1") + result.stderr
+    ready = result_of(result, "web1", "library : Ask the proxy for /readyz until it answers 200")
     assert ready["attempts"] == 3
 
 
@@ -162,9 +159,9 @@ def test_a_host_that_does_not_answer_fails_after_bounded_attempts(tmp_path, host
     gone.close()  # its port is now closed
     result = smoke(inventory(tmp_path, {"web1": plain(gone)}))
     assert result.rc != 0
-    assert "/readyz answered -1" in result.failure("web1")
-    assert "refused" in result.failure("web1").lower()
-    ready = result.results("web1")["library : Ask the proxy for /readyz until it answers 200"]
+    assert "/readyz answered -1" in failure(result, "web1")
+    assert "refused" in failure(result, "web1").lower()
+    ready = result_of(result, "web1", "library : Ask the proxy for /readyz until it answers 200")
     # Retried for library_health_seconds at a poll every 0.5 s, then given up (Ansible counts
     # the retries of a loop that never succeeded).
     assert ready["attempts"] == HEALTH_SECONDS * 2
@@ -173,13 +170,13 @@ def test_a_host_that_does_not_answer_fails_after_bounded_attempts(tmp_path, host
 def test_an_inventory_without_library_hosts_is_refused(tmp_path, hosts):
     result = smoke(inventory(tmp_path, {"web1": plain(hosts())}, group="other"))
     assert result.rc != 0
-    assert "the inventory has no host in group library" in result.failure("localhost")
+    assert "the inventory has no host in group library" in failure(result, "localhost")
 
 
 def test_a_missing_revision_is_refused(tmp_path, hosts):
     result = smoke(inventory(tmp_path, {"web1": plain(hosts())}), revision=None)
     assert result.rc != 0
-    assert "library_revision is missing" in result.failure("localhost")
+    assert "library_revision is missing" in failure(result, "localhost")
 
 
 @pytest.fixture(scope="module")
@@ -217,9 +214,9 @@ def test_a_host_with_a_domain_is_asked_by_name_and_its_certificate_verified(tmp_
     host = hosts(tls=tls_context(tls_files))
     result = smoke(inventory(tmp_path, {"web1": tls_host(host, "library.test")}),
                    library_smoke_ca_file=str(tls_files / "ca.pem"))
-    assert result.rc == 0, result.failure("web1") + result.stderr
+    assert result.rc == 0, failure(result, "web1") + result.stderr
     assert host.hosts_seen and set(host.hosts_seen) == {"library.test"}
-    names = result.results("web1")["library : Read the names the certificate is for"]
+    names = result_of(result, "web1", "library : Read the names the certificate is for")
     assert "DNS:library.test" in names["subject_alt_name"]
 
 
@@ -228,8 +225,8 @@ def test_a_certificate_for_another_name_fails(tmp_path, hosts, tls_files):
     result = smoke(inventory(tmp_path, {"web1": tls_host(host, "other.test")}),
                    library_smoke_ca_file=str(tls_files / "ca.pem"))
     assert result.rc != 0
-    assert "shows a certificate for DNS:library.test" in result.failure("web1")
-    assert "not for other.test" in result.failure("web1")
+    assert "shows a certificate for DNS:library.test" in failure(result, "web1")
+    assert "not for other.test" in failure(result, "web1")
 
 
 def test_a_certificate_from_an_untrusted_ca_fails(tmp_path, hosts, tls_files):
@@ -237,4 +234,4 @@ def test_a_certificate_from_an_untrusted_ca_fails(tmp_path, hosts, tls_files):
     result = smoke(inventory(tmp_path, {"web1": tls_host(host, "library.test")}),
                    library_smoke_ca_file=str(tls_files / "other-ca.pem"))
     assert result.rc != 0
-    assert "verify failed" in result.failure("web1").lower(), result.failure("web1")
+    assert "verify failed" in failure(result, "web1").lower(), failure(result, "web1")
