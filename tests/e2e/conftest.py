@@ -102,8 +102,8 @@ def git_revision():
 
 @pytest.fixture(scope="session")
 def first_revision():
-    """The revision `deploy/lab/lab up` deployed (LAB_VERSION, else the git revision)."""
-    return os.environ.get("LAB_VERSION") or git_revision()
+    """The revision `deploy/lab/lab up` deployed (LAB_REVISION, else the git revision)."""
+    return os.environ.get("LAB_REVISION") or git_revision()
 
 
 @pytest.fixture(scope="session")
