@@ -56,9 +56,11 @@ class Run:
                 found.append(host)
         return {name: sorted(found) for name, found in hosts.items()}
 
-    def failure_messages(self):
-        """The msg of each failed result, one per task and host ("" for a failure without one)."""
-        return [str(result.get("msg", "")) for _, _, result in self.results() if status(result) == "failed"]
+    def failure_messages(self, host=None):
+        """The msg of each failed result, one per task and host ("" for a failure without one);
+        of HOST's results only, when given."""
+        return [str(result.get("msg", "")) for _, on, result in self.results()
+                if status(result) == "failed" and host in (None, on)]
 
     @property
     def text(self):

@@ -19,7 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from ansible_results import JSON_CALLBACK, Run, read_run, status
+from ansible_results import JSON_CALLBACK, Run, read_run
 
 BIN = Path(sys.executable).parent
 GOOD = "0123456789abcdef0123456789abcdef01234567"
@@ -96,8 +96,8 @@ def inventory(tmp_path: Path, hostvars: dict[str, dict], group="library") -> Pat
 
 
 def failure(run, host: str) -> str:
-    """The failure messages of HOST's tasks."""
-    return " ".join(str(r.get("msg", "")) for _, h, r in run.results() if h == host and status(r) == "failed")
+    """The failure messages of HOST's tasks, as one text."""
+    return " ".join(run.failure_messages(host))
 
 
 def failed_hosts(run) -> set[str]:
