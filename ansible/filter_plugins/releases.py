@@ -1,10 +1,12 @@
 """Filters that read /opt/library/releases.log, one line per deploy:
 
-    TIME REVISION RESULT WHO DIGEST [rollback]
+    TIME REVISION RESULT WHO DIGEST [rollback|restore] [KEY=VALUE ...]
 
 e.g. `2026-11-30T10:15:00Z 0123...cdef ok ci:octocat/run/42 sha256:ab12... rollback`
-(older lines may stop after RESULT or DIGEST). RESULT is ok or failed; a line ending in
-`rollback` was written by rollback.yml.
+(older lines may stop after RESULT or DIGEST). RESULT is ok or failed; a line with `rollback`
+was written by rollback.yml, one with `restore` by restore.yml (the database was restored;
+the release stayed). KEY=VALUE words add details: restore-point=NAME@TIME (the release marked it
+before its migrations), from=... (what a restore went back to).
 
 - library_releases: the lines as dicts.
 - library_history: the releases that ran, oldest first, as a stack: a deploy pushes its
@@ -27,7 +29,13 @@ def library_releases(text: str) -> list[dict[str, str]]:
         if len(words) == 4:  # TIME REVISION RESULT DIGEST (before WHO was recorded)
             words = [*words[:3], "-", words[3]]
         release = dict.fromkeys(FIELDS, "")
-        release.update(zip(FIELDS, words))
+        release.update(zip(FIELDS[:5], words))
+        for word in words[5:]:
+            key, equals, value = word.partition("=")
+            if equals:
+                release[key] = value
+            else:
+                release["action"] = word
         release["action"] = release["action"] or "deploy"
         releases.append(release)
     return releases
@@ -36,7 +44,7 @@ def library_releases(text: str) -> list[dict[str, str]]:
 def library_history(text: str) -> list[str]:
     stack: list[str] = []
     for release in library_releases(text):
-        if release["result"] != "ok":
+        if release["result"] != "ok" or release["action"] == "restore":
             continue
         revision = release["revision"]
         if release["action"] == "rollback" and revision in stack:
