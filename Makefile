@@ -13,12 +13,19 @@ export UV_PYTHON_DOWNLOADS := never
 ENV ?= production
 export STACKS_ENV := $(value ENV)
 export STACKS_REVISION := $(value REVISION)
+# The database's operations: make backup TYPE=..., restore AT=... BACKUP=... CONFIRM=yes,
+# maintenance STATE=on|off (tools/deploy checks each).
+export STACKS_BACKUP_TYPE := $(value TYPE)
+export STACKS_RESTORE_AT := $(value AT)
+export STACKS_RESTORE_BACKUP := $(value BACKUP)
+export STACKS_CONFIRM := $(value CONFIRM)
+export STACKS_MAINTENANCE := $(value STATE)
 
 # The image: name and the revision it reports at /version (REVISION as given, else the git
 # revision), passed the same way.
 IMAGE ?= library
 export STACKS_IMAGE_REVISION := $(or $(value REVISION),$(shell git rev-parse HEAD 2>/dev/null || echo unknown))
-unexport ENV REVISION
+unexport ENV REVISION TYPE AT BACKUP CONFIRM STATE
 
 # The docker client every script and test uses: one that can do BuildKit builds, chosen by
 # tools/offline/docker-client (DOCKER=... on the command line or in the environment wins).
@@ -27,7 +34,7 @@ DOCKER := $(shell tools/offline/docker-client)
 endif
 export DOCKER
 
-.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-tools test-ansible test-lab lint bench bench-deploy deploy rollback unlock
+.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-tools test-ansible test-lab lint bench bench-deploy deploy rollback unlock backup restore maintenance
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -88,3 +95,12 @@ rollback: venv ## every host of ENV back to the release before the one it runs (
 
 unlock: venv ## release ENV's deploy lock, left by a run that died
 	tools/deploy --unlock "$$STACKS_ENV"
+
+backup: venv ## a base backup of every database of ENV now (TYPE=incr|diff|full; WAL is archived all the time)
+	tools/deploy --backup "$$STACKS_ENV"
+
+restore: venv ## ENV's databases back to AT="YYYY-MM-DD HH:MM:SS" (UTC), BACKUP=<label> or the latest WAL; says what it would do unless CONFIRM=yes
+	tools/deploy --restore "$$STACKS_ENV"
+
+maintenance: venv ## the maintenance page on every host of ENV (STATE=on|off): 503 with Retry-After, health endpoints still answer
+	tools/deploy --maintenance "$$STACKS_ENV"

@@ -2,6 +2,7 @@
 revisions, talk to the hosts over SSH and HTTP. Every wait is bounded."""
 
 import os
+import random
 import subprocess
 import time
 
@@ -93,6 +94,13 @@ def wait_for(what, check, seconds=60, interval=2):
         if time.monotonic() > deadline:
             pytest.fail(f"{what}: not within {seconds}s")
         time.sleep(interval)
+
+
+def isbn13():
+    """A random valid ISBN-13 (the API checks the check digit; unique per run)."""
+    digits = [9, 7, 8] + [random.randrange(10) for _ in range(9)]
+    check = (10 - sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
+    return "".join(map(str, digits + [check]))
 
 
 def git_revision():

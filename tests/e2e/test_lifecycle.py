@@ -9,7 +9,6 @@ Starts from `deploy/lab/lab up` (tests/e2e/run does it)."""
 import hashlib
 import json
 import os
-import random
 import subprocess
 import time
 import uuid
@@ -21,6 +20,7 @@ from conftest import (
     HOSTS,
     ROOT,
     get,
+    isbn13,
     playbook,
     post,
     publish,
@@ -72,13 +72,6 @@ def revisions():
         except (requests.RequestException, ValueError, KeyError) as e:
             answers[name] = f"no revision: {e!r}"
     return answers
-
-
-def isbn13():
-    """A random valid ISBN-13 (the API checks the check digit; unique per run)."""
-    digits = [9, 7, 8] + [random.randrange(10) for _ in range(9)]
-    check = (10 - sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
-    return "".join(map(str, digits + [check]))
 
 
 def created_services(name, since):
