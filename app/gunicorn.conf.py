@@ -3,6 +3,7 @@
 # before gunicorn sets up logging, and a SystemExit raised here is printed as-is.
 import os
 import sys
+from pathlib import Path
 
 
 def _positive_int(name, default):
@@ -56,5 +57,29 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 # The control socket would live under $HOME, which is read-only in the image.
 control_socket_disable = True
+
+# Metrics of every worker at once (prometheus_client's multiprocess mode): each process writes
+# its counts to files in this folder, and /metrics sums them whichever worker answers. Set here,
+# before the app and prometheus_client are imported, so that only gunicorn's processes write
+# there (a `manage.py` command run beside them keeps its counts to itself). On /tmp, the
+# container's tmpfs: the root is read-only.
+_metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/prometheus-metrics"))
+_metrics_dir.mkdir(parents=True, exist_ok=True)
+
+
+def on_starting(server):
+    # Counts left by an earlier run of gunicorn would be added to this one's (prometheus_client
+    # asks for the folder to be emptied before the server starts). A hook, not module code:
+    # gunicorn reads this file again on SIGHUP, while its workers' files are in use.
+    for stale in _metrics_dir.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # A worker that exited: its live gauges leave the sums; its counters stay in them, so totals
+    # never go down when gunicorn replaces a worker.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(_metrics_dir))
 
 _check_django_settings()

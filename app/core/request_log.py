@@ -18,7 +18,7 @@ logger = logging.getLogger("library.request")
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client-chosen id is copied into logs: keep it short and free of control characters.
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-PROBE_PATHS = {"/healthz", "/readyz", "/version"}
+PROBE_PATHS = {"/healthz", "/readyz", "/version", "/metrics"}
 
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -71,7 +71,8 @@ class RequestLogMiddleware:
         if status >= 500:
             level = logging.ERROR
         elif path in PROBE_PATHS and status < 400:
-            # Health checks arrive every few seconds; at INFO they would drown the log.
+            # Health checks and metrics scrapes arrive every few seconds; at INFO they would
+            # drown the log.
             level = logging.DEBUG
         else:
             level = logging.INFO

@@ -52,16 +52,21 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_prometheus",
     "core",
     "catalog",
     "circulation",
 ]
 
 MIDDLEWARE = [
-    # First: a request id and one log line for every request, probes included.
+    # First and last: django-prometheus counts every request, and times it with and without
+    # the middlewares (by view and status in the last one).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request id and one log line for every request, probes included.
     "core.request_log.RequestLogMiddleware",
-    # Probes answer before host validation and SSL redirect (any Host, plain HTTP).
+    # Probes and /metrics answer before host validation and SSL redirect (any Host, plain HTTP).
     "core.health.HealthEndpointsMiddleware",
+    "core.metrics.MetricsEndpointMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -71,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Content-Security-Policy on every response (django-csp). Pages load scripts, styles, images
@@ -112,10 +118,20 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.get_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# The same backends wrapped by django-prometheus, which counts and times every query
+# (/metrics: django_db_execute_total, django_db_query_duration_seconds).
+DATABASE_ENGINES_WITH_METRICS = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+DATABASES["default"]["ENGINE"] = DATABASE_ENGINES_WITH_METRICS.get(
+    DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"]
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The database cache holds the throttle counters, so every worker on every host shares them.
-# `migrate` creates its table (core.apps), so no extra deploy step is needed.
+# `migrate` creates its table (core.apps), so no extra deploy step is needed. django-prometheus
+# has no wrapper for this backend: its queries are counted among the database's metrics.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from image_helpers import HARDENING, docker, inspect
+from image_helpers import HARDENING, ROOT, docker, inspect
 
 PREFIX = f"stacks-imgtest-{uuid.uuid4().hex[:8]}"  # every container we start is named so
 SECRET_KEY = "image-test-only-" + secrets.token_hex(16)
@@ -243,3 +243,70 @@ def tls_database():
         subprocess.run([*as_pg, str(pgbin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        check=False, capture_output=True, timeout=60)
         shutil.rmtree(work, ignore_errors=True)
+
+
+# The release the lab pins when the official image can be pulled (deploy/lab/lab), else the
+# stand-in built from Debian's package (tools/offline): the same choice, STACKS_OFFLINE too.
+OFFICIAL_CADDY = "caddy:2.10.2"
+OFFLINE_CADDY = "stacks-offline/caddy:2"
+
+
+def _present_or_pulled(ref):
+    if docker("image", "inspect", ref, check=False).returncode == 0:
+        return True
+    try:
+        return docker("pull", "-q", ref, check=False, timeout=300).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+@pytest.fixture(scope="session")
+def caddy_image():
+    offline = os.environ.get("STACKS_OFFLINE", "")
+    if offline != "1" and _present_or_pulled(OFFICIAL_CADDY):
+        return OFFICIAL_CADDY
+    assert offline != "0", f"STACKS_OFFLINE=0 but {OFFICIAL_CADDY} cannot be pulled"
+    build = ROOT / "tools" / "offline" / "images" / "build"
+    subprocess.run([build], check=True, capture_output=True, timeout=1800)
+    return OFFLINE_CADDY
+
+
+def _published(name, port):
+    return int(docker("port", name, f"{port}/tcp").stdout.splitlines()[0].rsplit(":", 1)[1])
+
+
+@pytest.fixture(scope="session")
+def proxy(caddy_image, web, run_container):
+    """compose/proxy (the Caddyfile and upstream.caddy, as a host has them) in the Caddy image,
+    hardened as compose runs it, in front of the web container on a network of their own where
+    web answers to "web" (upstream.caddy's `to web:8000`). Yields the public site's and the
+    metrics site's base URLs."""
+    network = f"{PREFIX}-proxy"
+    docker("network", "create", network)
+    docker("network", "connect", "--alias", "web", network, web["name"])
+    env = {"LIBRARY_SITE_ADDRESS": ":80", "LIBRARY_DEFAULT_SNI": "localhost", "LIBRARY_TLS": ""}
+    name, result = run_container(
+        "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE",
+        "--security-opt", "no-new-privileges", "--network", network,
+        "--volume", f"{ROOT / 'compose' / 'proxy'}:/etc/caddy:ro",
+        "--publish", "127.0.0.1::80", "--publish", "127.0.0.1::9180",
+        caddy_image, env=env, name="proxy",
+    )
+    assert result.returncode == 0, result.stderr
+    urls = {"public": f"http://127.0.0.1:{_published(name, 80)}",
+            "metrics": f"http://127.0.0.1:{_published(name, 9180)}"}
+    deadline = time.monotonic() + 60
+    while True:  # Caddy sends traffic once its health check has seen web's /readyz
+        try:
+            if requests.get(urls["public"] + "/readyz", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if not inspect(name)["State"]["Running"] or time.monotonic() > deadline:
+            logs = docker("logs", name, check=False)
+            pytest.fail(f"the proxy does not serve web's /readyz:\n{logs.stdout}{logs.stderr}")
+        time.sleep(0.5)
+    yield urls
+    docker("rm", "--force", "--volumes", name, check=False)
+    docker("network", "disconnect", "--force", network, web["name"], check=False)
+    docker("network", "rm", network, check=False)
