@@ -82,6 +82,15 @@ def test_backup_now_names_each_hosts_newest_backup(lab_secrets, admin_username):
     print(f"FIGURE full backup: {r.seconds:.1f} s for both hosts; stored {story['sizes']} MiB", flush=True)
 
 
+@pytest.mark.parametrize("name", sorted(HOSTS))
+def test_the_newest_backups_time_is_a_metric_on_the_host(name):
+    r = ssh(name, "curl -s http://127.0.0.1:9180/backup/metrics; echo; date +%s")
+    assert r.returncode == 0, r.stderr
+    found = re.search(r"^library_backup_last_success_timestamp_seconds (\d+)$", r.stdout, re.MULTILINE)
+    assert found, r.stdout
+    assert 0 <= int(r.stdout.split()[-1]) - int(found.group(1)) < 600
+
+
 def test_restore_without_confirm_says_what_it_would_do_and_changes_nothing():
     before = release_lines("lab-1")
     r = make("restore", f"AT={utc_now()}")
