@@ -148,3 +148,50 @@ def test_secrets_are_private_files_that_are_gone_afterwards(tmp_path, environmen
     assert "## Deploy to ci: site.yml failed" in text
     assert f"/example/stacks/commit/{SHA}" in text and "/actions/runs/42" in text
     assert VAULT_PASSWORD not in text
+
+
+@pytest.mark.parametrize(
+    ("action", "inputs", "message"),
+    [
+        ("--backup", {"STACKS_BACKUP_TYPE": "weekly"}, "deploy: TYPE 'weekly' is not incr, diff or full\n"),
+        ("--restore", {"STACKS_RESTORE_AT": "yesterday"},
+         "deploy: AT 'yesterday' is not a UTC time written \"YYYY-MM-DD HH:MM:SS\"\n"),
+        ("--restore", {"STACKS_RESTORE_AT": "2026-11-23 10:15:00; rm -rf /"},
+         "deploy: AT '2026-11-23 10:15:00; rm -rf /' is not a UTC time written \"YYYY-MM-DD HH:MM:SS\"\n"),
+        ("--restore", {"STACKS_RESTORE_BACKUP": "latest\""},
+         "deploy: BACKUP 'latest\"' is not a backup label (such as 20261123-101500F; make backup prints them)\n"),
+        ("--restore", {"STACKS_RESTORE_AT": "2026-11-23 10:15:00", "STACKS_RESTORE_BACKUP": "20261123-101500F"},
+         "deploy: AT '2026-11-23 10:15:00' and BACKUP '20261123-101500F' were both given: give one\n"),
+        ("--restore", {"STACKS_CONFIRM": "y"}, "deploy: CONFIRM 'y' is not yes\n"),
+        ("--maintenance", {}, "deploy: STATE '' is not on or off\n"),
+        ("--maintenance", {"STACKS_MAINTENANCE": "ON"}, "deploy: STATE 'ON' is not on or off\n"),
+    ],
+)
+def test_a_bad_input_of_a_database_operation_fails_early_with_one_line(environment, action, inputs, message):
+    result = deploy(action, "ci", env={**os.environ, "DEPLOY_ENVIRONMENTS": str(environment), **inputs})
+    assert (result.returncode, result.stderr) == (2, message)
+
+
+def test_the_operations_inputs_reach_ansible_as_json_values(environment, tmp_path):
+    """A time with a space stays one value: the restore is asked for exactly that time."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    record = tmp_path / "argv.json"
+    (fake / "ansible-playbook").write_text(
+        f"#!/usr/bin/env python3\nimport json, sys\njson.dump(sys.argv[1:], open({str(record)!r}, 'w'))\n", encoding="utf-8")
+    (fake / "ansible-playbook").chmod(0o755)
+    venv = tmp_path / "root"
+    (venv / ".venv").mkdir(parents=True)
+    (venv / ".venv" / "bin").symlink_to(fake)
+    for part in ("tools", "ansible"):
+        (venv / part).symlink_to(ROOT / part)
+    result = subprocess.run([str(venv / "tools" / "deploy"), "--restore", "ci"], capture_output=True, text=True,
+                            env={**os.environ, "DEPLOY_ENVIRONMENTS": str(environment),
+                                 "STACKS_RESTORE_AT": "2026-11-23 10:15:00", "STACKS_CONFIRM": "yes"},
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    argv = json.loads(record.read_text())
+    assert argv[0] == "restore.yml"
+    extra = [json.loads(argv[i + 1]) for i, a in enumerate(argv) if a == "-e" and argv[i + 1].startswith("{")]
+    assert {"library_restore_at": "2026-11-23 10:15:00", "library_restore_backup": "",
+            "library_restore_confirm": "yes"} in extra
