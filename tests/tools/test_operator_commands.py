@@ -57,20 +57,23 @@ def fake(tmp_path):
     record.touch()
 
     class Fake:
-        env_dir = envdir
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "DEPLOY_"))},
-            "PATH": f"{bin_dir}:{os.environ['PATH']}",
-            "DEPLOY_ENVIRONMENTS": str(tmp_path / "envs"),
-            "SSH_RECORD": str(record),
-            "TMPDIR": str(tmp_path),
-        }
+        """The environment's folder, the scripts' environment, and the calls ssh recorded."""
+
+        def __init__(self):
+            self.env_dir = envdir
+            self.env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "DEPLOY_"))},
+                "PATH": f"{bin_dir}:{os.environ['PATH']}",
+                "DEPLOY_ENVIRONMENTS": str(tmp_path / "envs"),
+                "SSH_RECORD": str(record),
+                "TMPDIR": str(tmp_path),
+            }
 
         @staticmethod
         def calls():
             return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines()]
 
-    return Fake
+    return Fake()
 
 
 def run(tool, *args, env=None, stdin="", timeout=120):
