@@ -193,7 +193,7 @@ def test_manage_runs_one_quoted_command_in_a_one_off_web_container_with_stdin(fa
     # The host's shell gets sudo sh -c SCRIPT with the folder and every word as arguments.
     words = remote_words(call)
     assert words[:5] == ["sudo", "sh", "-c", 'cd "$1" && shift && exec docker compose "$@"', "library-compose"]
-    assert words[5:] == ["/opt/library", "-p", "library", "run", "--rm", "--no-deps", "-T", "web", "python",
+    assert words[5:] == ["/opt/library", "-p", "library", "--ansi", "never", "run", "--rm", "--no-deps", "-T", "web", "python",
                          "manage.py", "shell", "-c", "print('a b'); import os", "--verbosity", "2", "$HOME", "`id`"]
     assert call["stdin"] == "print('from stdin')\n"
     assert "manage: on web2: " in result.stderr
@@ -221,14 +221,15 @@ def test_the_ci_secrets_reach_the_ssh_that_manage_runs_and_are_gone_afterwards(f
 
 
 def log_line(service, time, text):
-    return f"{service}  | {time} {text}\n"
+    """A line as compose 2.26 writes it: it begins with a code that clears the terminal's line."""
+    return f"\x1b[2K{service}  | {time} {text}\n"
 
 
 def test_logs_merges_every_hosts_lines_in_time_order_prefixed_with_the_host(fake):
     answers = {
         "192.0.2.1": {"stdout": log_line("web-1", "2026-11-30T10:00:02.000000001Z", "third")
                       + log_line("proxy-1", "2026-11-30T10:00:00.500000000Z", "first")},
-        "192.0.2.2": {"stdout": log_line("web-1", "2026-11-30T10:00:01.000000000Z", "second")},
+        "192.0.2.2": {"stdout": log_line("web-1", "2026-11-30T10:00:01.000000000Z", "\x1b[31msecond\x1b[0m")},
     }
     result = run("logs", "ci", "web", "1h30m", env={**fake.env, "FAKE_SSH_ANSWERS": json.dumps(answers)})
     assert result.returncode == 0, result.stderr
@@ -240,7 +241,7 @@ def test_logs_merges_every_hosts_lines_in_time_order_prefixed_with_the_host(fake
     calls = fake.calls()
     assert sorted(call["argv"][-2] for call in calls) == ["192.0.2.1", "192.0.2.2"]  # ansible itself ran no ssh
     for call in calls:
-        assert remote_words(call)[5:] == ["/opt/library", "-p", "library", "logs", "--timestamps", "--since", "1h30m", "web"]
+        assert remote_words(call)[5:] == ["/opt/library", "-p", "library", "--ansi", "never", "logs", "--timestamps", "--since", "1h30m", "web"]
 
 
 def test_logs_follows_greps_and_names_a_host_that_failed(fake):
@@ -256,7 +257,7 @@ def test_logs_follows_greps_and_names_a_host_that_failed(fake):
     assert "web2 | ssh: connect to host 192.0.2.2 port 2222: Connection refused" in result.stderr
     assert result.stderr.rstrip().endswith("logs: no logs from web2 (see above)")
     for call in fake.calls():
-        assert remote_words(call)[8:] == ["logs", "--timestamps", "--since", "2026-11-30T09:00:00Z", "--follow"]
+        assert remote_words(call)[10:] == ["logs", "--timestamps", "--since", "2026-11-30T09:00:00Z", "--follow"]
 
 
 def test_remote_refuses_what_a_shell_would_run():

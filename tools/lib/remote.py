@@ -59,9 +59,10 @@ def ssh_argv(settings: dict[str, str], options: list[str]) -> list[str]:
 def compose(settings: dict[str, str], *words: str) -> str:
     """`docker compose` in the project folder (its compose files and .env are the running
     release's), as root (only root may enter the folder): one shell line, every word quoted.
-    The folder and the words reach the root shell as its arguments, never as its script."""
+    The folder and the words reach the root shell as its arguments, never as its script.
+    --ansi never: no colour or cursor codes in what is read on this side."""
     return shlex.join(["sudo", "sh", "-c", 'cd "$1" && shift && exec docker compose "$@"', "library-compose",
-                       settings["library_dir"], "-p", settings["library_project_name"], *words])
+                       settings["library_dir"], "-p", settings["library_project_name"], "--ansi", "never", *words])
 
 
 def logs_command(settings: dict[str, str], since: str, follow: str, service: str = "") -> str:
