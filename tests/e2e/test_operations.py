@@ -12,8 +12,10 @@ from conftest import HOSTS, ROOT, get, release_lines, sh, ssh, wait_for
 
 
 def make(*args, stdin=None):
-    """make TARGET ENV=lab ... from the repository, with stdin when given (else none)."""
-    return sh("make", "--no-print-directory", "-C", ROOT, *args, "ENV=lab", input=stdin or "", timeout=300)
+    """make TARGET ENV=lab ... from the repository, with stdin when given (else none); --silent:
+    make does not echo its recipes, so stdout is the command's own."""
+    return sh("make", "--silent", "--no-print-directory", "-C", ROOT, *args, "ENV=lab", input=stdin or "",
+              timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +27,17 @@ def running_revision():
 
 
 def status_rows(output):
-    """{host: its row} of the table `make status` printed (a row begins with the host's name)."""
-    return {line.split()[0]: line.split() for line in output.splitlines()
-            if line.strip() and line.split()[0] in HOSTS}
+    """{host: the words of its row} of the table `make status` printed: the lines after its
+    header, up to the blank line that ends it (a row begins with the host's name)."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["HOST", "REVISION"])
+    rows = {}
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        if line.split()[0] in HOSTS:
+            rows[line.split()[0]] = line.split()
+    return rows
 
 
 def test_status_shows_every_host_at_the_revision_it_serves_with_healthy_services(running_revision):
@@ -98,7 +108,7 @@ def test_prune_removes_a_stopped_container_and_keeps_what_serves(running_revisio
     r = make("prune")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     for name in HOSTS:
-        assert f"{name}: reclaimed " in r.stdout, r.stdout[-3000:]
+        assert f"{name} reclaimed " in r.stdout, r.stdout[-3000:]
     assert container_id in r.stdout  # named among the stopped containers removed
     assert ssh("lab-1", f"sudo docker inspect {container_id}").returncode != 0
     # Everything that serves is still there, at the same revision.
