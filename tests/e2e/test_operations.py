@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 import requests
-from conftest import HOSTS, ROOT, get, release_lines, sh, ssh, wait_for
+from conftest import HOSTS, REGISTRY, ROOT, get, release_lines, sh, ssh, wait_for
+
+REPOSITORY = f"{REGISTRY}/library"
 
 
 def make(*args, stdin=None):
@@ -105,17 +107,24 @@ def test_prune_removes_a_stopped_container_and_keeps_what_serves(running_revisio
     wait_for("the container to stop", lambda: ssh(
         "lab-1", f"sudo docker inspect -f '{{{{.State.Status}}}}' {container_id}").stdout.strip() == "exited")
 
+    # A release tag no releases.log line names (as a release older than the ones kept would be).
+    old_tag = f"{REPOSITORY}:e2e-never-released-{uuid.uuid4().hex[:8]}"
+    tagged = ssh("lab-1", f"sudo docker tag {REPOSITORY}:{running_revision} {old_tag}")
+    assert tagged.returncode == 0, tagged.stderr
+
     r = make("prune")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     for name in HOSTS:
         assert f"{name} reclaimed " in r.stdout, r.stdout[-3000:]
+    assert f"release images removed: {old_tag}" in r.stdout, r.stdout[-3000:]
     assert container_id in r.stdout  # named among the stopped containers removed
     assert ssh("lab-1", f"sudo docker inspect {container_id}").returncode != 0
+    assert ssh("lab-1", f"sudo docker image inspect {old_tag}").returncode != 0
     # Everything that serves is still there, at the same revision.
     for name, ip in HOSTS.items():
         assert get(f"http://{ip}/readyz").status_code == 200
         assert get(f"http://{ip}/version").json()["revision"] == running_revision
-        tags = ssh(name, "sudo docker images --format '{{.Tag}}' 10.77.0.2:5000/library").stdout.split()
+        tags = ssh(name, f"sudo docker images --format '{{{{.Tag}}}}' {REPOSITORY}").stdout.split()
         assert running_revision in tags, tags
 
 
