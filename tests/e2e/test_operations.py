@@ -4,6 +4,12 @@ user sees (prune removes only what nothing uses), so they run on whatever revisi
 serves: the one every host's /version reports (the lifecycle leaves it at another than the
 first)."""
 
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
 import uuid
 
 import pytest
@@ -74,6 +80,41 @@ def test_logs_show_every_hosts_requests_prefixed_with_the_host():
         host, service, rest = line.split(" | ", 2)
         assert host in HOSTS and service.strip().startswith("web-"), line
         assert rest[:4].isdigit() and marker in rest, line  # a timestamp, then the request's line
+
+
+def test_logs_follow_prints_lines_as_they_come_until_stopped():
+    marker = uuid.uuid4().hex
+    follow = subprocess.Popen(
+        ["make", "--silent", "--no-print-directory", "-C", ROOT, "logs", "ENV=lab", "SERVICE=web", "SINCE=1s",
+         f"GREP={marker}", "FOLLOW=1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in follow.stdout], daemon=True).start()
+    try:
+        seen = set()
+        deadline = time.monotonic() + 90
+        while seen != set(HOSTS) and time.monotonic() < deadline:
+            for ip in HOSTS.values():  # asked again until each host's line came through
+                get(f"http://{ip}/e2e-follow-{marker}/")
+            try:
+                while True:
+                    line = lines.get(timeout=3)
+                    assert marker in line, line
+                    seen.add(line.split(" | ")[0])
+            except queue.Empty:
+                pass
+        assert seen == set(HOSTS), seen
+        assert follow.poll() is None  # still following
+    finally:
+        os.killpg(follow.pid, signal.SIGINT)
+        follow.wait(timeout=30)
+
+    def followers_gone():
+        return all(ssh(name, "pgrep -f '[l]ogs --timestamps --since 1s --follow'").returncode == 1
+                   for name in HOSTS)
+
+    # Hung up on: compose does not follow on, on any host.
+    wait_for("the hosts' compose logs --follow to end", followers_gone, seconds=20)
 
 
 def test_exec_runs_a_management_command_reading_stdin_in_a_one_off_container(admin_username):

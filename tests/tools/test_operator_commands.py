@@ -241,6 +241,7 @@ def test_logs_merges_every_hosts_lines_in_time_order_prefixed_with_the_host(fake
     calls = fake.calls()
     assert sorted(call["argv"][-2] for call in calls) == ["192.0.2.1", "192.0.2.2"]  # ansible itself ran no ssh
     for call in calls:
+        assert "-tt" not in call["argv"]
         assert remote_words(call)[5:] == ["/opt/library", "-p", "library", "--ansi", "never", "logs", "--timestamps", "--since", "1h30m", "web"]
 
 
@@ -258,6 +259,8 @@ def test_logs_follows_greps_and_names_a_host_that_failed(fake):
     assert result.stderr.rstrip().endswith("logs: no logs from web2 (see above)")
     for call in fake.calls():
         assert remote_words(call)[10:] == ["logs", "--timestamps", "--since", "2026-11-30T09:00:00Z", "--follow"]
+        # A terminal on the host, so that compose there is hung up on when following stops.
+        assert call["argv"][0] == "-tt"
 
 
 def test_remote_refuses_what_a_shell_would_run():
