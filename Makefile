@@ -20,12 +20,20 @@ export STACKS_RESTORE_AT := $(value AT)
 export STACKS_RESTORE_BACKUP := $(value BACKUP)
 export STACKS_CONFIRM := $(value CONFIRM)
 export STACKS_MAINTENANCE := $(value STATE)
+# The same for the operations' inputs (status, logs, exec, prune): HOST, CMD, SERVICE, SINCE, GREP,
+# FOLLOW; each script says what it accepts and refuses the rest with one line naming it.
+export STACKS_HOST := $(value HOST)
+export STACKS_CMD := $(value CMD)
+export STACKS_SERVICE := $(value SERVICE)
+export STACKS_SINCE := $(value SINCE)
+export STACKS_GREP := $(value GREP)
+export STACKS_FOLLOW := $(value FOLLOW)
 
 # The image: name and the revision it reports at /version (REVISION as given, else the git
 # revision), passed the same way.
 IMAGE ?= library
 export STACKS_IMAGE_REVISION := $(or $(value REVISION),$(shell git rev-parse HEAD 2>/dev/null || echo unknown))
-unexport ENV REVISION TYPE AT BACKUP CONFIRM STATE
+unexport ENV REVISION TYPE AT BACKUP CONFIRM STATE HOST CMD SERVICE SINCE GREP FOLLOW
 
 # The docker client every script and test uses: one that can do BuildKit builds, chosen by
 # tools/offline/docker-client (DOCKER=... on the command line or in the environment wins).
@@ -34,7 +42,7 @@ DOCKER := $(shell tools/offline/docker-client)
 endif
 export DOCKER
 
-.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-tools test-ansible test-lab lint bench bench-deploy deploy rollback unlock backup restore maintenance
+.PHONY: help setup venv lab lab-down run image test test-app test-image test-workflows test-tools test-ansible test-lab lint bench bench-deploy deploy rollback unlock backup restore maintenance status logs exec prune
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -104,3 +112,16 @@ restore: venv ## ENV's databases back to AT="YYYY-MM-DD HH:MM:SS" (UTC), BACKUP=
 
 maintenance: venv ## the maintenance page on every host of ENV (STATE=on|off): 503 with Retry-After, health endpoints still answer
 	tools/deploy --maintenance "$$STACKS_ENV"
+
+# Operations: ENV and the inputs below are read as plain text at the top of this file.
+status: venv ## every host of ENV in one table: revision, image, services' health, disks, deploy lock, last releases
+	tools/status "$$STACKS_ENV"
+
+logs: venv ## ENV's compose logs from every host, prefixed by host [SERVICE=web] [SINCE=10m] [GREP=regex] [FOLLOW=1]
+	tools/logs "$$STACKS_ENV" "$$STACKS_SERVICE" "$$STACKS_SINCE" "$$STACKS_GREP" "$$STACKS_FOLLOW"
+
+exec: venv ## CMD="manage.py ..." on HOST of ENV, in a one-off container of the running release (stdin passed through)
+	tools/manage "$$STACKS_ENV" "$$STACKS_HOST" "$$STACKS_CMD"
+
+prune: venv ## old images and stopped containers off every host of ENV, keeping what a rollback needs
+	tools/prune "$$STACKS_ENV"

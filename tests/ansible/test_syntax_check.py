@@ -1,4 +1,4 @@
-"""site.yml and rollback.yml parse (--syntax-check) with every environment's inventory."""
+"""The playbooks parse (--syntax-check) with every environment's inventory."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from ansible_helpers import ANSIBLE_DIR, BIN, DEPLOY_DIR
 
 ENVS = ["production", "staging", "lab"]
-PLAYBOOKS = ["site.yml", "rollback.yml"]
+PLAYBOOKS = ["site.yml", "rollback.yml", "status.yml", "prune.yml", "connections.yml"]
 
 
 def lab_inventory_without_state(tmp_path) -> str:
@@ -35,7 +35,7 @@ def syntax_check(inventory: str, playbook: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def checks(tmp_path_factory):
-    """All six at once (each is ~1.5 s of ansible start-up). production/staging: the real
+    """All at once (each is ~1.5 s of ansible start-up). production/staging: the real
     folders, encrypted vault and all (parsing needs no vault password)."""
     inventories = {env: str(DEPLOY_DIR / env / "inventory.yml") for env in ENVS if env != "lab"}
     inventories["lab"] = lab_inventory_without_state(tmp_path_factory.mktemp("syntax"))

@@ -1,0 +1,60 @@
+"""Filters of status.yml (roles/library/tasks/status.yml builds one row per host):
+
+- library_service_states: the states of a compose service's containers, one word each, from
+  docker_host_info's container list: healthy, unhealthy, starting, running (no health check)
+  or the container's state (exited, restarting...). One-off containers (`compose run`) are left
+  out: they are commands, not the service.
+- library_release_summary: one releases.log entry (library_releases) as one short line.
+- library_table: rows (dicts with the same keys, in the order the columns are wanted) as a
+  text table with a header; a list value is a cell of several lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
+
+
+def library_service_states(containers: list[dict], service: str) -> list[str]:
+    states = []
+    for container in containers or []:
+        labels = container.get("Labels") or {}
+        if labels.get("com.docker.compose.service") != service or labels.get("com.docker.compose.oneoff") == "True":
+            continue
+        state = container.get("State", "?")
+        health = HEALTH.search(container.get("Status", ""))
+        if state == "running" and health:
+            state = health.group(1).replace("health: ", "")
+        states.append(state)
+    return sorted(states)
+
+
+def library_release_summary(release: dict) -> str:
+    words = [release.get("time", ""), release.get("revision", "")[:12], release.get("result", ""),
+             release.get("who", "")]
+    if release.get("action") == "rollback":
+        words.append("rollback")
+    return " ".join(word for word in words if word)
+
+
+def library_table(rows: list[dict]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    cells = [[column.upper() for column in columns]]
+    cells += [[row.get(column, "-") for column in columns] for row in rows]
+    cells = [[value if isinstance(value, list) else [str(value)] for value in line] for line in cells]
+    widths = [max(len(text) for line in cells for text in line[i]) for i in range(len(columns))]
+    out = []
+    for line in cells:
+        for n in range(max(len(value) for value in line)):
+            texts = [value[n] if n < len(value) else "" for value in line]
+            out.append("  ".join(text.ljust(width) for text, width in zip(texts, widths)).rstrip())
+    return "\n".join(out)
+
+
+class FilterModule:
+    def filters(self):
+        return {"library_service_states": library_service_states, "library_release_summary": library_release_summary,
+                "library_table": library_table}
