@@ -5,6 +5,7 @@
   or the container's state (exited, restarting...). One-off containers (`compose run`) are left
   out: they are commands, not the service.
 - library_release_summary: one releases.log entry (library_releases) as one short line.
+- library_duration: seconds as one short figure: 45s, 12m, 5h, 3d.
 - library_table: rows (dicts with the same keys, in the order the columns are wanted) as a
   text table with a header; a list value is a cell of several lines.
 """
@@ -33,9 +34,17 @@ def library_service_states(containers: list[dict], service: str) -> list[str]:
 def library_release_summary(release: dict) -> str:
     words = [release.get("time", ""), release.get("revision", "")[:12], release.get("result", ""),
              release.get("who", "")]
-    if release.get("action") == "rollback":
-        words.append("rollback")
+    if release.get("action") in ("rollback", "restore"):
+        words.append(release["action"])
     return " ".join(word for word in words if word)
+
+
+def library_duration(seconds: int) -> str:
+    seconds = max(int(seconds), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def library_table(rows: list[dict]) -> str:
@@ -57,4 +66,4 @@ def library_table(rows: list[dict]) -> str:
 class FilterModule:
     def filters(self):
         return {"library_service_states": library_service_states, "library_release_summary": library_release_summary,
-                "library_table": library_table}
+                "library_table": library_table, "library_duration": library_duration}

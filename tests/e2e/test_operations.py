@@ -6,6 +6,7 @@ first)."""
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -35,16 +36,21 @@ def running_revision():
 
 
 def status_rows(output):
-    """{host: the words of its row} of the table `make status` printed: the lines after its
-    header, up to the blank line that ends it (a row begins with the host's name)."""
+    """{host: {column: cell}} of the table `make status` printed: the lines after its header, up
+    to the blank line that ends it (a row begins with the host's name). Columns are cut where
+    the header's names begin (a cell may hold several words)."""
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["HOST", "REVISION"])
+    header = lines[start]
+    starts = [m.start() for m in re.finditer(r"(?<=  )\S|^\s*\S", header)]
+    names = [header[a:b].strip() for a, b in zip(starts, [*starts[1:], None])]
     rows = {}
     for line in lines[start + 1:]:
         if not line.strip():
             break
-        if line.split()[0] in HOSTS:
-            rows[line.split()[0]] = line.split()
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None])]
+        if cells[0] in HOSTS:
+            rows[cells[0]] = dict(zip(names, cells))
     return rows
 
 
@@ -54,13 +60,14 @@ def test_status_shows_every_host_at_the_revision_it_serves_with_healthy_services
     rows = status_rows(r.stdout)
     assert set(rows) == set(HOSTS), r.stdout[-3000:]
     for name, row in rows.items():
-        assert row[1] == running_revision, row
+        assert row["REVISION"] == running_revision, row
         # The digest web runs is the one releases.log recorded for the release it runs.
         digest = next(line.split()[4] for line in reversed(release_lines(name))
                       if line.split()[1] == running_revision and line.split()[2] == "ok")
-        assert row[2] == digest[:19], (row, digest)
-        assert row[3:6] == ["healthy", "healthy", "healthy"], row
-        assert row[6].endswith("%") and row[7] == "of", row  # disk use of /
+        assert row["IMAGE"] == digest[:19], (row, digest)
+        assert [row["PROXY"], row["WEB"], row["DB"]] == ["healthy", "healthy", "healthy"], row
+        assert re.fullmatch(r"\d+% of \S+", row["DISK /"]), row
+        assert re.fullmatch(r"\d+[smhd] ago", row["LAST BACKUP"]), row
 
 
 def test_logs_show_every_hosts_requests_prefixed_with_the_host():
@@ -172,8 +179,7 @@ def test_prune_removes_a_stopped_container_and_keeps_what_serves(running_revisio
 def test_prune_left_the_deploy_lock_free():
     r = make("status")
     assert r.returncode == 0
-    # HOST REVISION IMAGE PROXY WEB DB, two disks as "USE% of SIZE", then the lock.
-    assert status_rows(r.stdout)["lab-1"][12] == "free", r.stdout[-2000:]
+    assert status_rows(r.stdout)["lab-1"]["LOCK"] == "free", r.stdout[-2000:]
 
 
 @pytest.fixture(autouse=True)
