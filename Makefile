@@ -107,7 +107,7 @@ unlock: venv ## release ENV's deploy lock, left by a run that died
 backup: venv ## a base backup of every database of ENV now (TYPE=incr|diff|full; WAL is archived all the time)
 	tools/deploy --backup "$$STACKS_ENV"
 
-restore: venv ## ENV's databases back to AT="YYYY-MM-DD HH:MM:SS" (UTC), BACKUP=<label> or the latest WAL; says what it would do unless CONFIRM=yes
+restore: venv ## ENV's databases (or HOST's) back to AT="YYYY-MM-DD HH:MM:SS" (UTC), BACKUP=<label> or the latest WAL; says what it would do unless CONFIRM=yes
 	tools/deploy --restore "$$STACKS_ENV"
 
 maintenance: venv ## the maintenance page on every host of ENV (STATE=on|off): 503 with Retry-After, health endpoints still answer

@@ -79,6 +79,7 @@ def test_backup_now_names_each_hosts_newest_backup(lab_secrets, admin_username):
         found = re.search(rf"{name}: (\d+) backups; newest (\d{{8}}-\d{{6}}F) \(full, ([\d.]+) MiB stored", r.stdout)
         assert found, f"{name} not in make backup's output"
         story.setdefault("sizes", {})[name] = float(found.group(3))
+        story.setdefault("labels", {})[name] = found.group(2)
     print(f"FIGURE full backup: {r.seconds:.1f} s for both hosts; stored {story['sizes']} MiB", flush=True)
 
 
@@ -159,6 +160,26 @@ def test_the_restore_is_recorded_and_the_maintenance_page_is_off(name):
     assert release_lines(name)[-1].endswith(f" restore from={at}Z")
     r = get(f"http://{HOSTS[name]}/")
     assert r.status_code == 200, r.status_code
+
+
+def test_restore_of_one_host_to_a_backup_brings_back_the_database_as_that_backup_left_it():
+    """HOST=lab-1 BACKUP=<its label>: the full backup taken after the first loans, nothing written
+    since; lab-2 is left alone."""
+    lab_2_before = release_lines("lab-2")
+    label = story["labels"]["lab-1"]
+    r = make("restore", "CONFIRM=yes", "HOST=lab-1", f"BACKUP={label}")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    auth = story["auth"]
+    assert {loan: loan_found(auth, loan) for loan in story["before_backup"]} == dict.fromkeys(story["before_backup"], True)
+    assert {loan: loan_found(auth, loan) for loan in story["kept"]} == dict.fromkeys(story["kept"], False)
+    assert release_lines("lab-1")[-1].endswith(f" restore from={label}")
+    assert release_lines("lab-2") == lab_2_before
+
+
+def test_a_host_that_is_not_in_the_inventory_is_refused_naming_the_hosts():
+    r = make("restore", "HOST=lab-9")
+    assert r.returncode != 0
+    assert "HOST (library_restore_host) 'lab-9' is not a library host of this inventory (lab-1, lab-2)" in r.stdout
 
 
 def test_writes_go_on_after_the_restore():

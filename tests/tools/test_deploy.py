@@ -163,6 +163,7 @@ def test_secrets_are_private_files_that_are_gone_afterwards(tmp_path, environmen
         ("--restore", {"STACKS_RESTORE_AT": "2026-11-23 10:15:00", "STACKS_RESTORE_BACKUP": "20261123-101500F"},
          "deploy: AT '2026-11-23 10:15:00' and BACKUP '20261123-101500F' were both given: give one\n"),
         ("--restore", {"STACKS_CONFIRM": "y"}, "deploy: CONFIRM 'y' is not yes\n"),
+        ("--restore", {"STACKS_HOST": "lab-1 lab-2"}, "deploy: HOST 'lab-1 lab-2' is not a host name\n"),
         ("--maintenance", {}, "deploy: STATE '' is not on or off\n"),
         ("--maintenance", {"STACKS_MAINTENANCE": "ON"}, "deploy: STATE 'ON' is not on or off\n"),
     ],
@@ -194,4 +195,4 @@ def test_the_operations_inputs_reach_ansible_as_json_values(environment, tmp_pat
     assert argv[0] == "restore.yml"
     extra = [json.loads(argv[i + 1]) for i, a in enumerate(argv) if a == "-e" and argv[i + 1].startswith("{")]
     assert {"library_restore_at": "2026-11-23 10:15:00", "library_restore_backup": "",
-            "library_restore_confirm": "yes"} in extra
+            "library_restore_confirm": "yes", "library_restore_host": ""} in extra
