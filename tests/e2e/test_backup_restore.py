@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+import requests
 from conftest import HOSTS, ROOT, get, isbn13, post, release_lines, ssh, wait_for
 
 LAB_1 = f"http://{HOSTS['lab-1']}"
@@ -137,7 +138,8 @@ def test_writes_reach_the_repository_within_the_archive_timeout():
 def test_lab_1_loses_its_database_volume():
     ssh("lab-1", "sudo docker rm -f library-db-1; sudo docker volume rm library_db-data")
     assert ssh("lab-1", "sudo docker volume inspect library_db-data").returncode != 0
-    wait_for("lab-1 not ready", lambda: get(f"{LAB_1}/readyz").status_code >= 500, seconds=60)
+    # With no ready web behind it, the proxy holds a request 10 s (lb_try_duration), then 503.
+    wait_for("lab-1 not ready", lambda: requests.get(f"{LAB_1}/readyz", timeout=30).status_code >= 500, seconds=90)
 
 
 def test_restore_to_the_noted_time_brings_back_exactly_the_loans_written_before_it():
