@@ -2,27 +2,21 @@
 worker's answer to /metrics sums every worker, the counts outlive the workers that made them,
 and the proxy serves them on its metrics site alone, never on the public one."""
 
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
 from image_helpers import docker
-from prometheus_client.parser import text_string_to_metric_families
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared reader
+from prometheus_samples import value
 
 BY_VIEW = "django_http_responses_total_by_status_view_method_total"
 AUTHORS = {"view": "author-list", "method": "GET", "status": "200"}
 # The files of gunicorn's processes (gunicorn.conf.py: PROMETHEUS_MULTIPROC_DIR).
 METRICS_DIR = "/tmp/prometheus-metrics"
-
-
-def value(text, name, **labels):
-    """The sum of the samples called `name` whose labels include `labels` (0 when none)."""
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
-    )
 
 
 def scrape(base):

@@ -3,11 +3,15 @@ serves the app's metrics (the sum of every gunicorn worker) and Caddy's own; the
 answers /metrics with a 404, and the metrics port cannot be reached from outside the host."""
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
 from conftest import ROOT
-from prometheus_client.parser import text_string_to_metric_families
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared reader
+from prometheus_samples import value
 from test_firewall import probe
 
 COMPOSE_PROJECT = "library"
@@ -25,16 +29,6 @@ def setting(name):
 
 
 METRICS_PORT = int(setting("library_metrics_port"))
-
-
-def value(text, name, **labels):
-    """The sum of the samples called `name` whose labels include `labels` (0 when none)."""
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
-    )
 
 
 def scrape(host, path):
