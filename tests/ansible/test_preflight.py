@@ -67,6 +67,8 @@ BAD = {
     "secret-key-missing": ("library_secret_key", Case("production", drop_vault=("vault_library_secret_key",))),
     # staging: its one host runs the bundled db, which needs the password (production shares one).
     "db-password-missing": ("library_db_password", Case("staging", drop_vault=("vault_library_db_password",))),
+    # staging has a backup host: its logical dumps' retention is checked with its backups'.
+    "dump-retention-zero": ("library_dump_retention", Case("staging", extra_vars={"library_dump_retention": 0})),
     # Two production hosts behind one domain: ACME per host would race; one certificate is needed.
     "two-hosts-one-domain-no-certificate": (
         "library_tls_certificate",
