@@ -1,7 +1,8 @@
 """The bundled database's image in the pipeline. tools/db-image-tag names it by its inputs (the
 PostgreSQL release, then a digest of compose/db and its base); .github/scripts/publish-db-image,
 the deploy workflow's step after the app image, builds compose/db and pushes it to a real
-registry on loopback (local_registry.py) only when the registry lacks that tag.
+registry on loopback (local_registry.py) only when the registry lacks that tag; staging's
+inventory names the tag of the compose/db it ships with.
 The builds use a PostgreSQL base made from Debian's packages (tools/offline/images), so they pull
 from no container registry: the Dockerfile takes its base as a build argument, as it would a
 mirror of the official image."""
@@ -18,11 +19,13 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 from local_registry import DOCKER
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISH = Path(".github") / "scripts" / "publish-db-image"
 DB_IMAGE_TAG = Path("tools") / "db-image-tag"
+STAGING_VARS = ROOT / "deploy" / "staging" / "group_vars" / "library" / "vars.yml"
 OWNER = "Stacks-WF-Test"  # upper case on purpose: registry paths must be lower case
 PATH_IN_REGISTRY = "stacks-wf-test/library-postgres"
 BASE = "stacks-offline/postgres:17"
@@ -102,6 +105,15 @@ def test_a_base_without_a_release_tag_is_refused(base):
     assert result.returncode == 2
     assert f"the base image '{base}' names no release tag" in result.stderr
     assert result.stdout == ""
+
+
+def test_staging_names_the_db_image_the_pipeline_publishes_for_this_compose_db():
+    staging = yaml.safe_load(STAGING_VARS.read_text(encoding="utf-8"))
+    # Beside the app image, in the same registry and owner, as publish-db-image pushes it.
+    owner_path = staging["library_image_repository"].rsplit("/", 1)[0]
+    wanted = f"{owner_path}/library-postgres:{db_image_tag(ROOT)}"
+    assert staging["library_postgres_image"] == wanted, (
+        f"compose/db changed: the pipeline publishes {wanted}; name it in {STAGING_VARS.relative_to(ROOT)}")
 
 
 # ---- publishing ----------------------------------------------------------------------------
