@@ -202,14 +202,24 @@ def test_deploy_runs_in_a_protected_environment_with_secrets_from_env():
         assert step["env"][secret] == "${{ secrets." + secret + " }}"
 
 
-def test_the_image_is_pushed_to_ghcr_by_the_only_job_that_may_write_packages():
+def test_the_images_are_pushed_to_ghcr_by_the_only_job_that_may_write_packages():
     publish = rules.load(DEPLOY)["jobs"]["publish"]
     assert publish["permissions"] == {"contents": "read", "packages": "write"}
-    step = next(s for s in publish["steps"] if "publish-image" in s.get("run", ""))
-    assert step["env"]["REGISTRY_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
-    assert set(publish["outputs"]) == {"image", "digest"}
-    script = (rules.ROOT / ".github/scripts/publish-image").read_text(encoding="utf-8")
-    assert "make image" in script and "--password-stdin" in script and "ghcr.io" in script
+    scripts = rules.ROOT / ".github" / "scripts"
+    shared = (scripts / "lib" / "registry.sh").read_text(encoding="utf-8")
+    assert "--password-stdin" in shared and "ghcr.io" in shared
+    for script, step_id, outputs in (("publish-image", "push", {"image", "digest"}),
+                                     ("publish-db-image", "push-db", {"db-image"})):
+        step = next(s for s in publish["steps"] if f".github/scripts/{script}" in s.get("run", ""))
+        assert step["id"] == step_id
+        assert step["env"]["REGISTRY_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+        assert step["env"]["OWNER"] == "${{ github.repository_owner }}"
+        for name in outputs:
+            assert publish["outputs"][name] == f"${{{{ steps.{step_id}.outputs.{name} }}}}"
+        assert ". .github/scripts/lib/registry.sh" in (scripts / script).read_text(encoding="utf-8")
+    assert set(publish["outputs"]) == {"image", "digest", "db-image"}
+    assert "make image" in (scripts / "publish-image").read_text(encoding="utf-8")
+    assert "compose/db" in (scripts / "publish-db-image").read_text(encoding="utf-8")
 
 
 def test_ci_runs_what_make_test_runs():
@@ -245,5 +255,7 @@ def test_the_images_ci_caches_are_ones_the_repository_makes():
 
 
 def test_workflow_scripts_are_executable():
+    # lib/ holds what they source, not scripts.
     for script in (rules.ROOT / ".github" / "scripts").iterdir():
-        assert script.stat().st_mode & 0o111, script
+        if script.is_file():
+            assert script.stat().st_mode & 0o111, script
