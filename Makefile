@@ -88,8 +88,9 @@ test-ansible: venv ## preflight and syntax checks of every inventory (no host ne
 test-lab: venv ## end-to-end: lab hosts, site.yml, testinfra, upgrade, failed deploy
 	tests/e2e/run
 
-bench: setup ## figures: query counts, request latency, image size
+bench: setup ## figures: query counts, request latency, image size against debian:trixie-slim + python3
 	app/bench
+	tools/image-size "$(IMAGE)" "$$STACKS_IMAGE_REVISION"
 
 bench-deploy: venv ## deploy figures in the lab (after make lab): phase times, failed and slowest requests under load, no-op site.yml
 	deploy/lab/bench-deploy
