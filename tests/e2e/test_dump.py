@@ -66,8 +66,8 @@ def test_the_newest_dump_restores_every_book():
     assert ssh("lab-1", f"{DB} dropdb --if-exists dumpcheck && {DB} createdb dumpcheck").returncode == 0
     try:
         restored = subprocess.run(
-            ["ssh", *config, "lab-1", f"sudo docker exec -i --user postgres library-db-1 "
-                                      f"pg_restore --no-owner --exit-on-error -d dumpcheck"],
+            ["ssh", *config, "lab-1",
+             "sudo docker exec -i --user postgres library-db-1 pg_restore --no-owner --exit-on-error -d dumpcheck"],
             input=dump, capture_output=True, timeout=120, check=False)
         assert restored.returncode == 0, restored.stderr.decode()[-2000:]
         count = ssh("lab-1", f'{DB} psql -X -tA -d dumpcheck -c "SELECT count(*) FROM catalog_book"')
