@@ -88,9 +88,10 @@ test-ansible: venv ## preflight and syntax checks of every inventory (no host ne
 test-lab: venv ## end-to-end: lab hosts, site.yml, testinfra, upgrade, failed deploy
 	tests/e2e/run
 
-bench: setup ## figures: query counts, request latency, image size against debian:trixie-slim + python3
+bench: venv ## figures: query counts and latency (app), image size against debian:trixie-slim + python3, HTTP rates through the lab's proxy (after make lab)
 	app/bench
 	tools/image-size "$(IMAGE)" "$$STACKS_IMAGE_REVISION"
+	.venv/bin/python deploy/lab/bench-http
 
 bench-deploy: venv ## deploy figures in the lab (after make lab): phase times, failed and slowest requests under load, no-op site.yml
 	deploy/lab/bench-deploy
