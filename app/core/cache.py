@@ -1,0 +1,53 @@
+"""The shared cache (Valkey) as the app uses it: for speed, never for correctness, so when it
+is down the site serves on without it.
+
+django-redis turns a failed cache call into a miss or a write that did not happen
+(IGNORE_EXCEPTIONS, settings.CACHES) and logs each one with its traceback: during an outage
+that is several tracebacks per request. OutageLogFilter, on the logger django-redis is given
+(settings.DJANGO_REDIS_LOGGER), lets one line a minute through per process, naming the error
+and how many lines it held back. /readyz asks ping() (core.health).
+"""
+
+import logging
+import threading
+import time
+
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django_redis.cache import RedisCache
+
+
+class OutageLogFilter(logging.Filter):
+    def __init__(self, name: str = "", interval: float = 60.0):
+        super().__init__(name)
+        self.interval = interval
+        self.lock = threading.Lock()  # gunicorn threads share it
+        self.logged_at: float | None = None
+        self.held_back = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            if self.logged_at is not None and now - self.logged_at < self.interval:
+                self.held_back += 1
+                return False
+            held_back, self.held_back, self.logged_at = self.held_back, 0, now
+        record.args = (error_text(record), held_back, self.interval)
+        record.msg = ("cache unavailable, serving without it: %s (%d more errors since this "
+                      "process's last such line; one line per %d s at most)")
+        record.exc_info, record.exc_text = None, None  # one line, no traceback
+        return True
+
+
+def error_text(record: logging.LogRecord) -> str:
+    """The error in one line: django-redis's ConnectionInterrupted names the redis error."""
+    if record.exc_info and record.exc_info[1] is not None:
+        return str(record.exc_info[1])
+    return record.getMessage()
+
+
+def ping(alias: str = DEFAULT_CACHE_ALIAS) -> None:
+    """Raise unless the cache server answers. Asked directly, past IGNORE_EXCEPTIONS; a cache
+    in the process's memory (no CACHE_URL) always answers."""
+    backend = caches[alias]
+    if isinstance(backend, RedisCache):
+        backend.client.get_client(write=True).ping()
