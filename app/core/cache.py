@@ -2,18 +2,50 @@
 is down the site serves on without it.
 
 django-redis turns a failed cache call into a miss or a write that did not happen
-(IGNORE_EXCEPTIONS, settings.CACHES) and logs each one with its traceback: during an outage
-that is several tracebacks per request. OutageLogFilter, on the logger django-redis is given
-(settings.DJANGO_REDIS_LOGGER), lets one line a minute through per process, naming the error
-and how many lines it held back. /readyz asks ping() (core.health).
+(IGNORE_EXCEPTIONS, settings.CACHES). Two things keep an outage cheap:
+- FailFastRedis, its redis client: after a call the server did not answer, the process's
+  calls of the next few seconds fail at once instead of each waiting for the socket
+  timeouts, or for the name lookup of a cache container that is gone, which can take seconds;
+- OutageLogFilter, on the logger django-redis is given (settings.DJANGO_REDIS_LOGGER): it
+  logs each failed call with its traceback, several per request; one line a minute gets
+  through per process, naming the error and how many lines it held back.
+/readyz asks ping() (core.health).
 """
 
 import logging
 import threading
 import time
+import weakref
 
+import redis
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django_redis.cache import RedisCache
+
+
+class FailFastRedis(redis.Redis):
+    """redis-py's client, skipping the server for `skip_seconds` after a call it did not
+    answer (refused, unknown name, timed out). The first call after that tries it again, so a
+    cache that is back is used again within those seconds, with no restart. Shared by every
+    thread of the process (by connection pool, one per server): one thread's failed call
+    spares the others, so an outage costs each process one failed call a period.
+    """
+
+    skipped_until: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # {pool: time}
+
+    def __init__(self, *args, skip_seconds: float = 5.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skip_seconds = skip_seconds
+
+    def execute_command(self, *args, **options):
+        if time.monotonic() < self.skipped_until.get(self.connection_pool, 0.0):
+            raise redis.ConnectionError(
+                f"not tried: the cache failed less than {self.skip_seconds:g} s ago"
+            )
+        try:
+            return super().execute_command(*args, **options)
+        except (redis.ConnectionError, redis.TimeoutError):
+            self.skipped_until[self.connection_pool] = time.monotonic() + self.skip_seconds
+            raise
 
 
 class OutageLogFilter(logging.Filter):

@@ -134,18 +134,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # shared by every worker of a host; each host has its own (a client's rate is counted per
 # host). No CACHE_URL (make run): a cache in the process's memory, nothing to install.
 # Fail-open: a cache that does not answer within the timeouts is a miss and a write that did
-# not happen (django-redis IGNORE_EXCEPTIONS): throttling lets requests through, sessions come
-# from the database, pages are rendered afresh; the outage is logged once a minute per process
-# (core.cache) and /readyz says "cache": "degraded" while staying 200 (core.health).
+# not happen (django-redis IGNORE_EXCEPTIONS), and is not asked again for a few seconds:
+# throttling lets requests through, sessions come from the database, pages are rendered
+# afresh; the outage is logged once a minute per process (core.cache) and /readyz says
+# "cache": "degraded" while staying 200 (core.health).
 CACHES = {"default": env.get_cache("CACHE_URL")}
-CACHE_TIMEOUTS = {
-    # Seconds. A cache on the host's own network connects in well under a millisecond: these
-    # bound what a hung or unreachable one adds to a request (a few cache calls each).
-    "SOCKET_CONNECT_TIMEOUT": 0.25,
-    "SOCKET_TIMEOUT": 0.25,
-}
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
-    CACHES["default"]["OPTIONS"] = {"IGNORE_EXCEPTIONS": True, **CACHE_TIMEOUTS}
+    CACHES["default"]["OPTIONS"] = {
+        "IGNORE_EXCEPTIONS": True,
+        # Seconds. A cache on the host's own network connects in well under a millisecond:
+        # these bound what a hung or unreachable one adds to a call.
+        "SOCKET_CONNECT_TIMEOUT": 0.25,
+        "SOCKET_TIMEOUT": 0.25,
+        # After a failed call, the calls of the next seconds fail at once (core.cache).
+        "REDIS_CLIENT_CLASS": "core.cache.FailFastRedis",
+        "REDIS_CLIENT_KWARGS": {"skip_seconds": 5},
+    }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "core.cache"
 # The same backends wrapped by django-prometheus, which counts gets, hits, misses and failed
