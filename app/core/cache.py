@@ -49,6 +49,9 @@ class FailFastRedis(redis.Redis):
 
 
 class OutageLogFilter(logging.Filter):
+    MESSAGE = ("cache unavailable, serving without it: %s (%d more errors since this process's "
+               "last such line; one line per %d s at most)")
+
     def __init__(self, name: str = "", interval: float = 60.0):
         super().__init__(name)
         self.interval = interval
@@ -57,6 +60,8 @@ class OutageLogFilter(logging.Filter):
         self.held_back = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg is self.MESSAGE:
+            return True  # let through, and rewritten, by another instance (logging set up twice)
         now = time.monotonic()
         with self.lock:
             if self.logged_at is not None and now - self.logged_at < self.interval:
@@ -64,8 +69,7 @@ class OutageLogFilter(logging.Filter):
                 return False
             held_back, self.held_back, self.logged_at = self.held_back, 0, now
         record.args = (error_text(record), held_back, self.interval)
-        record.msg = ("cache unavailable, serving without it: %s (%d more errors since this "
-                      "process's last such line; one line per %d s at most)")
+        record.msg = self.MESSAGE
         record.exc_info, record.exc_text = None, None  # one line, no traceback
         return True
 
