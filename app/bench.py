@@ -44,8 +44,7 @@ def main() -> None:
     for url in ["/api/v1/books/?page_size=20", "/api/v1/books/?page_size=100", "/",
                 "/?q=austen"]:
         print(f"  {url:32} {queries(client, url):3d} queries")
-    print("  (API requests include 6 queries for the throttle counter, kept in the database")
-    print("   cache so that all workers and hosts share it; the website is not throttled)")
+    print("  (the throttle counters and sessions live in the cache server: no query of theirs)")
     print(f"latency over {count} sequential requests (Django test client, no network):")
     for url in ["/api/v1/books/", "/healthz", "/readyz", "/"]:
         median, p95 = latency(client, url, count)

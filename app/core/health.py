@@ -6,6 +6,12 @@ ALLOWED_HOSTS nor redirected to HTTPS, and the rest of the site keeps its host c
 Nothing here calls request.get_host(). They are outside DRF, hence never throttled.
 They answer anyone, so they say only what a load balancer or a deploy needs; the details
 are for operators on the host (`manage.py readiness`).
+
+The cache is a check that degrades, never one that fails: the site serves without it
+(core.cache), only slower and with throttling off, so a host whose cache is down stays in
+rotation. Taking it out would move its load onto the other hosts, or, when every host shares
+the fault, take the whole site down for the loss of a speed-up. /readyz then answers 200 with
+"status": "degraded" and names the cache, for monitoring to see.
 """
 
 from dataclasses import dataclass
@@ -14,6 +20,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
+
+from core import cache
 
 
 def healthz() -> JsonResponse:
@@ -26,12 +34,17 @@ class Check:
     (`manage.py readiness` on the host): exception text and migration names tell an
     attacker which database and code run here."""
 
-    state: str  # ok, failing, pending or unknown
+    state: str  # ok, degraded (serving without it), failing, pending or unknown
     detail: str = ""
 
     @property
     def ok(self) -> bool:
         return self.state == "ok"
+
+    @property
+    def blocks(self) -> bool:
+        """Not ready: anything but ok, or degraded (the host serves on without it)."""
+        return self.state not in ("ok", "degraded")
 
 
 def failure_text(exc: Exception) -> str:
@@ -61,24 +74,37 @@ def check_migrations() -> Check:
     return Check("ok")
 
 
+def check_cache() -> Check:
+    try:
+        cache.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "serving without it"
+        return Check("degraded", failure_text(exc))
+    return Check("ok")
+
+
 def run_checks() -> dict[str, Check]:
     checks = {"database": check_database()}
     checks["migrations"] = (
         check_migrations() if checks["database"].ok
         else Check("unknown", "not checked: the database is failing")
     )
+    checks["cache"] = check_cache()
     return checks
 
 
 def readyz() -> JsonResponse:
-    """Public: each check's one-word state, nothing a stranger could learn more from."""
+    """Public: each check's one-word state, nothing a stranger could learn more from.
+    503 while a check blocks; 200 otherwise, "degraded" while the cache is down (see above)."""
     checks = run_checks()
     states = {name: check.state for name, check in checks.items()}
-    failed = [name for name, check in checks.items() if not check.ok]
+    failed = [name for name, check in checks.items() if check.blocks]
     if failed:
         return JsonResponse(
             {"status": "unavailable", "checks": states, "failed": failed}, status=503
         )
+    degraded = [name for name, check in checks.items() if not check.ok]
+    if degraded:
+        return JsonResponse({"status": "degraded", "checks": states, "degraded": degraded})
     return JsonResponse({"status": "ok", "checks": states})
 
 

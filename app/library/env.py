@@ -2,6 +2,7 @@
 
 import logging
 import os
+import urllib.parse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -81,3 +82,39 @@ def get_database(name: str, default: str) -> dict:
         # An unreachable server must fail /readyz quickly, not hang the probe.
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return config
+
+
+def get_cache(name: str) -> dict:
+    """The cache a URL names (Valkey, or Redis: the same protocol), or, when the variable is
+    unset, a cache in this process's memory, so a local run needs nothing but Python."""
+    url = get_str(name)
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "library"}
+    problem = cache_url_problem(url)
+    if problem:
+        # The URL may hold a password: name the problem, never echo the value.
+        raise ImproperlyConfigured(
+            f"{name} is malformed ({problem}); expected a URL like redis://HOST:6379/0"
+        )
+    return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url}
+
+
+def cache_url_problem(url: str) -> str:
+    """What is wrong with a cache URL as redis-py would read it ("" when nothing is)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # a port that is no number (or above 65535) raises
+    except ValueError:
+        return "bad host or port"
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        return "the scheme must be redis, rediss or unix"
+    if parts.scheme == "unix":
+        return "" if parts.path else "no socket path"
+    if not parts.hostname:
+        return "no host"
+    if port == 0:
+        return "bad host or port"
+    database = parts.path.strip("/")
+    if database and not database.isdigit():
+        return "the database must be a number"
+    return ""

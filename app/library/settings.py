@@ -129,16 +129,37 @@ DATABASES["default"]["ENGINE"] = DATABASE_ENGINES_WITH_METRICS.get(
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The database cache holds the throttle counters, so every worker on every host shares them.
-# `migrate` creates its table (core.apps), so no extra deploy step is needed. django-prometheus
-# has no wrapper for this backend: its queries are counted among the database's metrics.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "library_cache",
-        "OPTIONS": {"MAX_ENTRIES": 50_000},
+# The shared cache (Valkey, the compose service `cache`): DRF's throttle counters, sessions
+# (core.sessions) and cached pages, so a read request writes nothing to PostgreSQL. It is
+# shared by every worker of a host; each host has its own (a client's rate is counted per
+# host). No CACHE_URL (make run): a cache in the process's memory, nothing to install.
+# Fail-open: a cache that does not answer within the timeouts is a miss and a write that did
+# not happen (django-redis IGNORE_EXCEPTIONS), and is not asked again for a few seconds:
+# throttling lets requests through, sessions come from the database, pages are rendered
+# afresh; the outage is logged once a minute per process (core.cache) and /readyz says
+# "cache": "degraded" while staying 200 (core.health).
+CACHES = {"default": env.get_cache("CACHE_URL")}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    CACHES["default"]["OPTIONS"] = {
+        "IGNORE_EXCEPTIONS": True,
+        # Seconds. A cache on the host's own network connects in well under a millisecond:
+        # these bound what a hung or unreachable one adds to a call.
+        "SOCKET_CONNECT_TIMEOUT": 0.25,
+        "SOCKET_TIMEOUT": 0.25,
+        # After a failed call, the calls of the next seconds fail at once (core.cache).
+        "REDIS_CLIENT_CLASS": "core.cache.FailFastRedis",
+        "REDIS_CLIENT_KWARGS": {"skip_seconds": 5},
     }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "core.cache"
+# The same backends wrapped by django-prometheus, which counts gets, hits, misses and failed
+# gets (/metrics: django_cache_get_total, django_cache_get_fail_total, ...).
+CACHE_BACKENDS_WITH_METRICS = {
+    "django_redis.cache.RedisCache": "django_prometheus.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.locmem.LocMemCache":
+        "django_prometheus.cache.backends.locmem.LocMemCache",
 }
+CACHES["default"]["BACKEND"] = CACHE_BACKENDS_WITH_METRICS[CACHES["default"]["BACKEND"]]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -166,7 +187,8 @@ STORAGES = {
     },
 }
 
-# Django's database sessions, minus session ids it could not have issued (core.sessions).
+# Django's cached database sessions (read from the cache, the database is the record), minus
+# session ids it could not have issued (core.sessions).
 SESSION_ENGINE = "core.sessions"
 
 LOGIN_URL = "rest_framework:login"
@@ -224,7 +246,10 @@ LOG_LEVEL = env.get_log_level("LOG_LEVEL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.request_log.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "core.request_log.RequestIdFilter"},
+        "cache_outage": {"()": "core.cache.OutageLogFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -248,6 +273,8 @@ LOGGING = {
         "django.server": {"level": "ERROR"},
         # Scanners probing by IP would each leave a traceback; the request log has the 400.
         "django.security.DisallowedHost": {"level": "CRITICAL"},
+        # The cache's failed calls (django-redis): one line a minute, not a traceback each.
+        "core.cache": {"filters": ["cache_outage"]},
     },
 }
 

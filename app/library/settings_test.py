@@ -1,8 +1,9 @@
 """Settings for the test suite and the benchmark (tests/app, app/bench): the app's own
 settings, as deployed, with what a run on a developer's machine needs.
 
-Both run against PostgreSQL only (DATABASE_URL from tools/postgres-up; tests/app/run and
-app/bench set it), so their figures and results hold for production's database.
+Both run against PostgreSQL and a Valkey (or Redis) server only (DATABASE_URL from
+tools/postgres-up, CACHE_URL from tools/cache-up; tests/app/run and app/bench set them), so
+their figures and results hold for production's database and cache.
 """
 
 import os
@@ -13,6 +14,11 @@ if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql
     raise ImproperlyConfigured(
         "DATABASE_URL must point at PostgreSQL: run tests/app/run or app/bench, "
         "or export DATABASE_URL=$(tools/postgres-up)"
+    )
+if not os.environ.get("CACHE_URL", "").startswith("redis://"):
+    raise ImproperlyConfigured(
+        "CACHE_URL must point at a Valkey or Redis server: run tests/app/run or app/bench, "
+        "or export CACHE_URL=$(tools/cache-up)"
     )
 # Set, not defaulted: a developer's own DJANGO_* variables must not change a run.
 os.environ["DJANGO_DEBUG"] = "0"

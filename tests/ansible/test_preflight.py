@@ -51,7 +51,8 @@ VALID = {
     "images-by-digest": Case(
         "production",
         extra_vars={"library_postgres_image": "postgres:17@sha256:" + "ab" * 32,
-                    "library_caddy_image": "mirror.example.com:5000/caddy@sha256:" + "cd" * 32},
+                    "library_caddy_image": "mirror.example.com:5000/caddy@sha256:" + "cd" * 32,
+                    "library_valkey_image": "valkey/valkey@sha256:" + "ef" * 32},
     ),
 }
 
@@ -93,6 +94,12 @@ BAD = {
         "library_caddy_image",
         Case("production", extra_vars={"library_caddy_image": "caddy:2@sha256:abc123"}),
     ),
+    "valkey-image-minor-tag": (
+        "library_valkey_image", Case("production", extra_vars={"library_valkey_image": "valkey/valkey:8.1"})),
+    "valkey-image-trixie-suffix": (
+        "library_valkey_image", Case("staging", extra_vars={"library_valkey_image": "valkey/valkey:8-trixie"})),
+    "valkey-image-not-a-reference": (
+        "library_valkey_image", Case("production", extra_vars={"library_valkey_image": "valkey valkey"})),
     "pin-images-not-bool": (
         "library_pin_third_party_images",
         Case("production", extra_vars={"library_pin_third_party_images": "sometimes"}),
@@ -152,6 +159,11 @@ BAD = {
     "web-memory-limit-bad": ("library_web_memory_limit", Case("production", extra_vars={"library_web_memory_limit": "lots"})),
     "db-memory-limit-zero": ("library_db_memory_limit", Case("staging", extra_vars={"library_db_memory_limit": "0"})),
     "proxy-pids-limit-bad": ("library_proxy_pids_limit", Case("production", extra_vars={"library_proxy_pids_limit": -1})),
+    "cache-memory-limit-bad": ("library_cache_memory_limit", Case("staging", extra_vars={"library_cache_memory_limit": "256MB"})),
+    # Valkey's own needs and its maxmemory (3/4 of the limit) leave next to nothing below 32m.
+    "cache-memory-limit-too-small": (
+        "library_cache_memory_limit", Case("production", extra_vars={"library_cache_memory_limit": "16m"})),
+    "cache-pids-limit-zero": ("library_cache_pids_limit", Case("production", extra_vars={"library_cache_pids_limit": 0})),
     "docker-install-source-unknown": (
         "docker_install_source",
         Case("production", extra_vars={"docker_install_source": "snap"}),

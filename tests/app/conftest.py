@@ -11,6 +11,15 @@ from circulation.models import Copy
 _serial = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache server, as it starts with its own database state:
+    throttle counts, sessions and cached pages of another test (or run) never leak in."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def make_isbn() -> str:
     first12 = f"978{next(_serial) + 500000:09d}"
     return first12 + isbn13_check_digit(first12)

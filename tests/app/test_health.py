@@ -23,7 +23,8 @@ def test_healthz_touches_nothing(client):
 def test_readyz_when_all_is_well(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+    assert response.json() == {
+        "status": "ok", "checks": {"database": "ok", "migrations": "ok", "cache": "ok"}}
 
 
 def test_version_reports_the_build(client):
@@ -53,7 +54,7 @@ def test_readyz_is_503_while_a_migration_is_pending(client, pending_migration):
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "migrations": "pending"},
+        "checks": {"database": "ok", "migrations": "pending", "cache": "ok"},
         "failed": ["migrations"],
     }
 
@@ -63,7 +64,7 @@ def test_readyz_is_503_when_the_database_is_unreachable(client, database_down):
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "failing", "migrations": "unknown"},
+        "checks": {"database": "failing", "migrations": "unknown", "cache": "ok"},
         "failed": ["database", "migrations"],
     }
 
@@ -99,7 +100,7 @@ def readiness():
 def test_readiness_command_reports_ready(db):
     ready, out, _ = readiness()
     assert ready
-    assert out.splitlines() == ["database: ok", "migrations: ok", "ready"]
+    assert out.splitlines() == ["database: ok", "migrations: ok", "cache: ok", "ready"]
 
 
 def test_readiness_command_names_the_database_failure_in_full(database_down):

@@ -5,6 +5,7 @@ Counters are global to the test process, so each test compares before and after.
 import logging
 import os
 import runpy
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,23 @@ def test_database_queries_are_counted_and_timed(client):
     assert executed > value(before, "django_db_execute_total", **POSTGRES)
     timed = "django_db_query_duration_seconds_count"
     assert value(after, timed, **POSTGRES) > value(before, timed, **POSTGRES)
+
+
+@pytest.mark.django_db
+def test_cache_gets_are_counted_and_so_are_those_the_cache_did_not_answer(client, settings):
+    redis = {"backend": "redis"}
+    before = scrape()
+    assert client.get("/api/v1/books/").status_code == 200  # the throttle reads its counter
+    after = scrape()
+    gets = "django_cache_get_total"
+    assert value(after, gets, **redis) > value(before, gets, **redis)
+    with socket.socket() as probe:  # a port nothing listens on: the cache is down
+        probe.bind(("127.0.0.1", 0))
+        down = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": down}}
+    assert client.get("/api/v1/books/").status_code == 200
+    failed = "django_cache_get_fail_total"
+    assert value(scrape(), failed, **redis) == value(after, failed, **redis) + 1
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:9180", "library-web-2:8000", "evil.example"])

@@ -17,7 +17,8 @@ GOOD_ENV = {
 
 
 def run_app(args, **env):
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "DATABASE_URL", "CACHE_URL"))}
     base.update({"DJANGO_SETTINGS_MODULE": "library.settings", "LOG_LEVEL": "WARNING"})
     merged = {**base, **GOOD_ENV, **env}
     merged = {k: v for k, v in merged.items() if v is not None}
@@ -42,6 +43,11 @@ def run_app(args, **env):
         ({"LIBRARY_MAX_OPEN_LOANS": "-3"}, "LIBRARY_MAX_OPEN_LOANS"),
         ({"LIBRARY_TOKEN_TTL": "30d"}, "LIBRARY_TOKEN_TTL"),
         ({"LIBRARY_TOKEN_TTL": "0"}, "LIBRARY_TOKEN_TTL"),
+        ({"CACHE_URL": "cache:6379"}, "CACHE_URL"),
+        ({"CACHE_URL": "memcached://cache:11211"}, "CACHE_URL"),
+        ({"CACHE_URL": "redis://:placeholder@cache:notaport/0"}, "CACHE_URL"),
+        ({"CACHE_URL": "redis://:placeholder@/0"}, "CACHE_URL"),
+        ({"CACHE_URL": "redis://:placeholder@cache:6379/sessions"}, "CACHE_URL"),
     ],
 )
 def test_bad_configuration_stops_manage_py_with_one_line(env, variable):
@@ -50,7 +56,7 @@ def test_bad_configuration_stops_manage_py_with_one_line(env, variable):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert variable in lines[0]
-    assert "placeholder" not in result.stderr  # a database password is never echoed
+    assert "placeholder" not in result.stderr  # a database or cache password is never echoed
 
 
 def test_bad_configuration_stops_the_wsgi_app_with_one_line():
@@ -117,3 +123,22 @@ def test_token_ttl_defaults_to_thirty_days_and_reads_its_variable():
            "print(s.LIBRARY_TOKEN_TTL)"
     assert run_app(["-c", code], LIBRARY_TOKEN_TTL=None).stdout.strip() == "30"
     assert run_app(["-c", code], LIBRARY_TOKEN_TTL="90").stdout.strip() == "90"
+
+
+CACHE_SETTINGS = ("import django; django.setup(); from django.conf import settings as s; "
+                  "c = s.CACHES['default']; print(c['BACKEND'], c['LOCATION'], "
+                  "c.get('OPTIONS', {}).get('IGNORE_EXCEPTIONS'))")
+
+
+def test_the_cache_is_the_server_cache_url_names_failing_open():
+    result = run_app(["-c", CACHE_SETTINGS], CACHE_URL="redis://cache:6379/0")
+    assert result.stdout.split() == [
+        "django_prometheus.cache.backends.redis.RedisCache", "redis://cache:6379/0", "True"]
+
+
+def test_without_cache_url_the_cache_is_in_the_process_memory():
+    """make run (app/run-dev) sets none: a local run needs no cache server."""
+    result = run_app(["-c", CACHE_SETTINGS], CACHE_URL=None)
+    assert result.stdout.split() == [
+        "django_prometheus.cache.backends.locmem.LocMemCache", "library", "None"]
+    assert "unset DATABASE_URL CACHE_URL" in (APP_DIR / "run-dev").read_text()

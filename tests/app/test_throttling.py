@@ -1,7 +1,17 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import redis
+from django.conf import settings
 from django.core.cache import cache
 
 pytestmark = pytest.mark.django_db
+
+APP_DIR = Path(__file__).resolve().parents[2] / "app"
 
 LOW_RATES = {"anon": "3/minute", "user": "5/minute", "login": "2/minute"}
 
@@ -30,12 +40,53 @@ def test_signed_in_users_have_their_own_limit(as_user, member, low_rates):
     assert statuses(as_user(member), "/api/v1/books/", 6) == [200] * 5 + [429]
 
 
-def test_counts_live_in_the_shared_database_cache(api, low_rates):
+def cache_server():
+    """The cache server itself, past Django's cache API."""
+    return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+
+
+def test_counts_live_in_the_shared_cache_server(api, low_rates):
     api.get("/api/v1/books/")
-    # The counter is a row in PostgreSQL, visible to every worker and host using the database.
-    assert cache.get("throttle_anon_127.0.0.1") is not None
-    cache.clear()
+    # The counter is a key in the cache server (Valkey), which every worker of the host uses.
+    assert cache_server().exists(cache.make_key("throttle_anon_127.0.0.1")) == 1
+    cache_server().flushdb()
     assert api.get("/api/v1/books/").status_code == 200
+
+
+# Another worker: its own process, its own connections to the cache server, the same settings.
+ANOTHER_WORKER = """
+import json, sys
+import django
+django.setup()
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory, override_settings
+from core.throttling import AnonThrottle
+rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": sys.argv[2]}
+with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}):
+    request = RequestFactory().get("/api/v1/books/", HTTP_X_FORWARDED_FOR=sys.argv[1])
+    request.user = AnonymousUser()
+    print(json.dumps([AnonThrottle().allow_request(request, None) for _ in range(2)]))
+"""
+
+
+def another_worker_allows(address, rate):
+    result = subprocess.run(
+        [sys.executable, "-c", ANOTHER_WORKER, address, rate], cwd=APP_DIR, capture_output=True,
+        text=True, timeout=60, check=False,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "library.settings_test"},
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_workers_share_the_counts_through_the_cache_server(api, low_rates):
+    client = {"HTTP_X_FORWARDED_FOR": "203.0.113.50"}
+    assert [api.get("/api/v1/books/", **client).status_code for _ in range(2)] == [200, 200]
+    # The other worker sees this one's two requests: it allows a third, refuses a fourth...
+    assert another_worker_allows("203.0.113.50", LOW_RATES["anon"]) == [True, False]
+    # ... and this one sees the other's.
+    assert api.get("/api/v1/books/", **client).status_code == 429
 
 
 def test_clients_are_told_apart_by_the_proxy_address(api, low_rates):
@@ -87,7 +138,7 @@ def test_website_search_is_throttled_with_a_429_page(client, low_rates):
 
 def test_website_search_and_the_api_share_one_counter(client, api, low_rates):
     assert statuses(client, "/", 2, data={"q": "austen"}) == [200, 200]
-    assert cache.get("throttle_anon_127.0.0.1") is not None  # the shared database cache
+    assert cache.get("throttle_anon_127.0.0.1") is not None  # the shared cache
     assert api.get("/api/v1/books/").status_code == 200
     assert client.get("/", {"q": "austen"}).status_code == 429
     assert api.get("/api/v1/books/").status_code == 429

@@ -249,6 +249,8 @@ def tls_database():
 # stand-in built from Debian's package (tools/offline): the same choice, STACKS_OFFLINE too.
 OFFICIAL_CADDY = "caddy:2.10.2"
 OFFLINE_CADDY = "stacks-offline/caddy:2"
+OFFICIAL_VALKEY = "valkey/valkey:8.1.11-trixie"
+OFFLINE_VALKEY = "stacks-offline/valkey:8.1"
 
 
 def _present_or_pulled(ref):
@@ -260,15 +262,24 @@ def _present_or_pulled(ref):
         return False
 
 
-@pytest.fixture(scope="session")
-def caddy_image():
+def official_or_stand_in(official, stand_in):
     offline = os.environ.get("STACKS_OFFLINE", "")
-    if offline != "1" and _present_or_pulled(OFFICIAL_CADDY):
-        return OFFICIAL_CADDY
-    assert offline != "0", f"STACKS_OFFLINE=0 but {OFFICIAL_CADDY} cannot be pulled"
+    if offline != "1" and _present_or_pulled(official):
+        return official
+    assert offline != "0", f"STACKS_OFFLINE=0 but {official} cannot be pulled"
     build = ROOT / "tools" / "offline" / "images" / "build"
     subprocess.run([build], check=True, capture_output=True, timeout=1800)
-    return OFFLINE_CADDY
+    return stand_in
+
+
+@pytest.fixture(scope="session")
+def caddy_image():
+    return official_or_stand_in(OFFICIAL_CADDY, OFFLINE_CADDY)
+
+
+@pytest.fixture(scope="session")
+def valkey_image():
+    return official_or_stand_in(OFFICIAL_VALKEY, OFFLINE_VALKEY)
 
 
 def _published(name, port):

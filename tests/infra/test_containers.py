@@ -24,6 +24,7 @@ CAP_ADD = {
     "web": set(),
     "migrate": set(),
     "db": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"},  # entrypoint, then drops
+    "cache": set(),  # started as the image's valkey user: nothing to change or drop
 }
 # service -> the role variables of its limits (migrate runs the web image with web's).
 LIMITS = {
@@ -31,6 +32,7 @@ LIMITS = {
     "web": ("library_web_memory_limit", "library_web_pids_limit"),
     "migrate": ("library_web_memory_limit", "library_web_pids_limit"),
     "db": ("library_db_memory_limit", "library_db_pids_limit"),
+    "cache": ("library_cache_memory_limit", "library_cache_pids_limit"),
 }
 UNITS = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 CAP_NET_BIND_SERVICE = 1 << 10
@@ -51,7 +53,7 @@ def size_in_bytes(value):
     return int(match[1]) * UNITS[match[2] or "b"]
 
 
-RUNNING = ["db", "proxy", "web"]
+RUNNING = ["db", "proxy", "web", "cache"]
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +126,9 @@ def test_running_process_holds_only_the_minimum(host, containers, service):
     status = status_of_pid1(host, containers[service])
     assert status["NoNewPrivs"].strip() == "1"
     effective = int(status["CapEff"], 16)
-    # web runs as its own user and the db server as "postgres" (the entrypoint dropped root):
-    # no capability left. Caddy runs as root with only the one to bind 80/443.
+    # web runs as its own user, the db server as "postgres" (the entrypoint dropped root) and
+    # the cache as "valkey": no capability left. Caddy runs as root with only the one to bind
+    # 80/443.
     expected = CAP_NET_BIND_SERVICE if service == "proxy" else 0
     assert effective == expected, f"{service}: CapEff {status['CapEff'].strip()}"
 

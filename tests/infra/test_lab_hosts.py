@@ -7,7 +7,7 @@ import socket
 import pytest
 
 COMPOSE_PROJECT = "library"  # `name:` in compose/compose.yaml
-LONG_RUNNING = {"proxy", "web", "db"}
+LONG_RUNNING = {"proxy", "web", "cache", "db"}
 ONE_SHOT = {"migrate"}
 
 
@@ -105,7 +105,7 @@ def test_healthz(http, base_url):
 def test_readyz(http, base_url):
     r = http(base_url + "/readyz")
     assert r.status_code == 200, r.text
-    assert r.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+    assert r.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "cache": "ok"}}
 
 
 def test_version_is_the_deployed_image(http, base_url, host):

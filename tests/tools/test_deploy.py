@@ -80,7 +80,8 @@ def environment(tmp_path):
         "library_image_repository: ghcr.io/example-org/library\n"
         # Third-party images pinned, as preflight requires outside the lab.
         "library_postgres_image: postgres:17.6-trixie\n"
-        "library_caddy_image: caddy:2.10.2\n", encoding="utf-8")
+        "library_caddy_image: caddy:2.10.2\n"
+        "library_valkey_image: valkey/valkey:8.1.11-trixie\n", encoding="utf-8")
     password_file = tmp_path / "pw"
     password_file.write_text(VAULT_PASSWORD, encoding="utf-8")
     vault = envdir / "group_vars" / "all" / "vault.yml"

@@ -28,7 +28,7 @@ def tracked_files() -> list[Path]:
 # ---- the product shows no trace of the offline substitutes -----------------------------------
 
 PRODUCT = ("app/Dockerfile", "compose/", "ansible/")
-TRACES = ("base-image", "stand-in", "lab/postgres", "lab/caddy", "stacks-offline", "tools/offline",
+TRACES = ("base-image", "stand-in", "lab/postgres", "lab/caddy", "lab/valkey", "stacks-offline", "tools/offline",
           "no registry is reachable", "registry is reachable", "debootstrap", "/usr/bin/docker")
 
 
@@ -47,6 +47,7 @@ def test_the_compose_example_uses_official_images():
     example = (ROOT / "compose" / ".env.example").read_text(encoding="utf-8")
     assert "POSTGRES_IMAGE=postgres:17\n" in example
     assert "CADDY_IMAGE=caddy:2\n" in example
+    assert "VALKEY_IMAGE=valkey/valkey:8.1\n" in example
     assert "FROM debian:trixie-slim AS" in (ROOT / "app" / "Dockerfile").read_text(encoding="utf-8")
 
 
@@ -148,7 +149,8 @@ def test_the_lab_uses_the_official_pinned_images_when_they_can_be_pulled(lab, mo
     monkeypatch.delenv("STACKS_OFFLINE", raising=False)
     monkeypatch.setattr(lab, "pulled", lambda image: True)
     chosen = lab.choose_stack_images()
-    assert chosen == {"postgres": "postgres:17.6-trixie", "caddy": "caddy:2.10.2", "pinned": True}
+    assert chosen == {"postgres": "postgres:17.6-trixie", "caddy": "caddy:2.10.2",
+                      "valkey": "valkey/valkey:8.1.11-trixie", "pinned": True}
     assert lab.ran == []  # no stand-in built
 
 
@@ -156,7 +158,8 @@ def test_the_lab_falls_back_to_the_stand_ins_when_a_pull_fails(lab, monkeypatch)
     monkeypatch.delenv("STACKS_OFFLINE", raising=False)
     monkeypatch.setattr(lab, "pulled", lambda image: image.startswith("postgres"))
     chosen = lab.choose_stack_images()
-    assert chosen == {"postgres": "stacks-offline/postgres:17", "caddy": "stacks-offline/caddy:2", "pinned": False}
+    assert chosen == {"postgres": "stacks-offline/postgres:17", "caddy": "stacks-offline/caddy:2",
+                      "valkey": "stacks-offline/valkey:8.1", "pinned": False}
     assert lab.ran == [[str(OFFLINE / "images" / "build")]]
 
 
@@ -177,11 +180,13 @@ def test_STACKS_OFFLINE_forces_either_choice(lab, monkeypatch):
 def test_the_choice_lands_in_the_lab_vars_beside_the_secrets(lab):
     before = lab.LAB_VARS.read_text()
     lab.write_image_vars({"postgres": "stacks-offline/postgres:17", "caddy": "stacks-offline/caddy:2",
-                          "pinned": False})
-    lab.write_image_vars({"postgres": "postgres:17.6-trixie", "caddy": "caddy:2.10.2", "pinned": True})
+                          "valkey": "stacks-offline/valkey:8.1", "pinned": False})
+    lab.write_image_vars({"postgres": "postgres:17.6-trixie", "caddy": "caddy:2.10.2",
+                          "valkey": "valkey/valkey:8.1.11-trixie", "pinned": True})
     written = yaml.safe_load(lab.LAB_VARS.read_text())
     assert written["library_postgres_image"] == "10.77.0.2:5000/postgres:17.6-trixie"
     assert written["library_caddy_image"] == "10.77.0.2:5000/caddy:2.10.2"
+    assert written["library_valkey_image"] == "10.77.0.2:5000/valkey:8.1.11-trixie"
     assert written["library_pin_third_party_images"] is True
     assert lab.LAB_VARS.read_text().count("library_postgres_image") == 1  # replaced, not appended
     for line in before.splitlines()[1:]:
@@ -191,7 +196,8 @@ def test_the_choice_lands_in_the_lab_vars_beside_the_secrets(lab):
 
 def test_the_lab_inventory_leaves_the_stack_images_to_the_lab_tool():
     group_vars = (ROOT / "deploy" / "lab" / "group_vars" / "library" / "library.yml").read_text(encoding="utf-8")
-    for key in ("library_postgres_image:", "library_caddy_image:", "library_pin_third_party_images:"):
+    for key in ("library_postgres_image:", "library_caddy_image:", "library_valkey_image:",
+                "library_pin_third_party_images:"):
         assert f"\n{key}" not in group_vars, key
 
 

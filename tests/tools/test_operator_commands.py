@@ -100,7 +100,7 @@ def test_a_bad_environment_fails_early_with_one_line(tool, env_name):
 @pytest.mark.parametrize("service", ["nginx", "web;id", "WEB", "web db"])
 def test_an_unknown_service_fails_early(fake, service):
     result = run("logs", "ci", service, env=fake.env)
-    one_line_error(result, f"logs: SERVICE '{service}' is not a service of compose.yaml (services: proxy web db migrate)")
+    one_line_error(result, f"logs: SERVICE '{service}' is not a service of compose.yaml (services: proxy web cache db migrate)")
     assert fake.calls() == []
 
 

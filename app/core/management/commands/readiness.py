@@ -18,7 +18,8 @@ class Command(BaseCommand):
         for name, check in checks.items():
             line = f"{name}: {check.state}"
             self.stdout.write(f"{line}: {check.detail}" if check.detail else line)
-        failed = [name for name, check in checks.items() if not check.ok]
+        failed = [name for name, check in checks.items() if check.blocks]
         if failed:
             raise CommandError(f"not ready: {', '.join(failed)}")
-        self.stdout.write("ready")
+        degraded = [name for name, check in checks.items() if not check.ok]
+        self.stdout.write(f"ready, degraded: {', '.join(degraded)}" if degraded else "ready")
