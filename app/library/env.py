@@ -57,6 +57,17 @@ def get_int(name: str, default: int, minimum: int, maximum: int) -> int:
     return value
 
 
+def get_rate(name: str, default: str) -> str:
+    """A DRF throttle rate, "N/second|minute|hour|day"."""
+    raw = get_str(name, default)
+    count, _, period = raw.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period in {"second", "minute", "hour", "day"}):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate like 120/minute (a count per second, minute, hour or day; got {raw!r})"
+        )
+    return raw
+
+
 def get_log_level(name: str, default: str = "INFO") -> str:
     level = get_str(name, default).upper()
     if not isinstance(logging.getLevelName(level), int):

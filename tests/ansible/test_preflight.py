@@ -69,6 +69,7 @@ BAD = {
     # staging: its one host runs the bundled db, which needs the password (production shares one).
     "db-password-missing": ("library_db_password", Case("staging", drop_vault=("vault_library_db_password",))),
     # staging has a backup host: its logical dumps' retention is checked with its backups'.
+    "throttle-rate-malformed": ("library_throttle_user", Case("production", extra_vars={"library_throttle_user": "600"})),
     "dump-retention-zero": ("library_dump_retention", Case("staging", extra_vars={"library_dump_retention": 0})),
     # Two production hosts behind one domain: ACME per host would race; one certificate is needed.
     "two-hosts-one-domain-no-certificate": (

@@ -43,6 +43,9 @@ def run_app(args, **env):
         ({"LIBRARY_MAX_OPEN_LOANS": "-3"}, "LIBRARY_MAX_OPEN_LOANS"),
         ({"LIBRARY_TOKEN_TTL": "30d"}, "LIBRARY_TOKEN_TTL"),
         ({"LIBRARY_TOKEN_TTL": "0"}, "LIBRARY_TOKEN_TTL"),
+        ({"LIBRARY_THROTTLE_ANON": "120"}, "LIBRARY_THROTTLE_ANON"),
+        ({"LIBRARY_THROTTLE_USER": "0/minute"}, "LIBRARY_THROTTLE_USER"),
+        ({"LIBRARY_THROTTLE_USER": "600/fortnight"}, "LIBRARY_THROTTLE_USER"),
         ({"CACHE_URL": "cache:6379"}, "CACHE_URL"),
         ({"CACHE_URL": "memcached://cache:11211"}, "CACHE_URL"),
         ({"CACHE_URL": "redis://:placeholder@cache:notaport/0"}, "CACHE_URL"),
@@ -142,3 +145,11 @@ def test_without_cache_url_the_cache_is_in_the_process_memory():
     assert result.stdout.split() == [
         "django_prometheus.cache.backends.locmem.LocMemCache", "library", "None"]
     assert "unset DATABASE_URL CACHE_URL" in (APP_DIR / "run-dev").read_text()
+
+
+def test_throttle_rates_come_from_the_environment():
+    script = "from django.conf import settings; print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])"
+    result = run_app(["-c", "import django; django.setup(); " + script],
+                     LIBRARY_THROTTLE_ANON="30/second", LIBRARY_THROTTLE_USER="5000/hour")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'anon': '30/second', 'user': '5000/hour', 'login': '10/minute'}"
