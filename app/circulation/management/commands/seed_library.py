@@ -11,6 +11,7 @@ from django.db import transaction
 
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Author, Book
+from circulation.catalogue_version import CATALOGUE
 from circulation.models import Copy
 
 # (title, subtitle, authors, publisher, year, pages, language, description)
@@ -122,6 +123,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             created_books = self.add_books([book_spec(index) for index in range(books)])
             created_copies = self.add_copies(books, copies_per_book)
+            CATALOGUE.changed()  # bulk_create sends no signals
         self.stdout.write(
             f"seed_library: {created_books} books and {created_copies} copies added "
             f"({Book.objects.count()} books, {Copy.objects.count()} copies in total)"
