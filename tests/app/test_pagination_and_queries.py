@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from circulation.models import Loan
-from conftest import create_books
+from conftest import create_books, request_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -54,20 +54,20 @@ def count_queries(client, url):
     return len(queries)
 
 
+# Cold: the book list and the catalogue page come from the page cache when warm
+# (test_page_cache.py); here they are rendered, as after a checkout.
 @pytest.mark.parametrize(
     "path", ["/api/v1/books/", "/api/v1/copies/", "/api/v1/authors/", "/"]
 )
-def test_lists_run_a_constant_number_of_queries(api, path, django_assert_num_queries):
+def test_lists_run_a_constant_number_of_queries(api, path):
     create_books(5)
     size = "page_size=" if path.startswith("/api/") else "x="
     count_queries(api, f"{path}?{size}20")  # warm up (throttle cache rows, content types)
-    small = count_queries(api, f"{path}?{size}20")
+    small = request_queries(api, f"{path}?{size}20", cold=True)
     create_books(120, authors_per_book=3, copies_per_book=3)
-    with django_assert_num_queries(small):
-        api.get(f"{path}?{size}20")
-    with django_assert_num_queries(small):
-        api.get(f"{path}?{size}100")
-    assert small <= 10  # 6 of them are the throttle counter's
+    assert request_queries(api, f"{path}?{size}20", cold=True) == small
+    assert request_queries(api, f"{path}?{size}100", cold=True) == small
+    assert small.catalogue <= 3  # a count, the page, the books' authors
 
 
 def test_loan_list_runs_a_constant_number_of_queries(as_user, staff, django_assert_num_queries):
