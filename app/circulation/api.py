@@ -135,7 +135,8 @@ class CopyViewSet(viewsets.ModelViewSet):
     ordering = ["barcode"]
 
     def get_queryset(self):
-        return Copy.objects.select_related("book").with_open_loan()
+        # Of its book a copy shows the title alone, and a description can be 10 000 characters.
+        return Copy.objects.select_related("book").defer("book__description").with_open_loan()
 
 
 class LoanSerializer(serializers.ModelSerializer):
@@ -204,7 +205,9 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
         return super().handle_exception(exc)
 
     def get_queryset(self):
-        loans = Loan.objects.select_related("copy__book", "borrower")
+        # Of its book a loan shows the title alone (a description can be 10 000 characters).
+        loans = Loan.objects.select_related("copy__book", "borrower").defer(
+            "copy__book__description")
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return loans.none()
         if self.request.user.is_staff:

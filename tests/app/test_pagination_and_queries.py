@@ -95,3 +95,16 @@ def test_admin_loan_list_runs_a_constant_number_of_queries(client, django_user_m
         Loan.objects.create(copy=book.copies.get(), borrower=admin)
     with django_assert_num_queries(small):
         client.get("/admin/circulation/loan/")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/copies/", "/api/v1/loans/", "/"])
+def test_lists_of_copies_loans_and_the_catalogue_page_leave_descriptions_unread(
+        as_user, staff, path):
+    # A description can be 10 000 characters; these lists show none.
+    books = create_books(3, copies_per_book=1)
+    Loan.objects.create(copy=books[0].copies.get(), borrower=staff)
+    client = as_user(staff)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    read = [q["sql"] for q in queries if '"catalog_book"' in q["sql"]]
+    assert read and not [sql for sql in read if '"catalog_book"."description"' in sql]
