@@ -69,9 +69,8 @@ class CachedReadsMixin:
             response = handler(request, *args, **kwargs)
             return self.finalize_response(request, response, *args, **kwargs).render()
 
-        key = page_cache.page_key(request, CATALOGUE.current(), request.accepted_media_type,
-                                  page_cache.query_parameters(request))
-        return page_cache.serve(request, key, render)
+        parts = (request.accepted_media_type, page_cache.query_parameters(request))
+        return page_cache.serve(request, CATALOGUE, parts, render)
 
     def cacheable(self, request) -> bool:
         return (

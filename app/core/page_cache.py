@@ -50,6 +50,10 @@ class Version:
 
     def __init__(self, name: str):
         self.key = f"version:{name}"
+        # The token this process read last: pages are looked up under it in the same round
+        # trip as the token itself (lookup). Shared by the worker's threads; a stale value
+        # costs one more round trip, never a stale page.
+        self.last_read = None
 
     def current(self) -> str:
         token = _cache_call("get", self.key)
@@ -58,6 +62,7 @@ class Version:
             # Whichever worker's token won the add; a fresh one (never stored) if the cache
             # is unreachable, so nothing is served from it.
             token = _cache_call("get", self.key) or secrets.token_hex(8)
+        self.last_read = token
         return token
 
     def bump(self) -> None:
@@ -71,6 +76,20 @@ class Version:
         self.bump()
         if connection.in_atomic_block:
             transaction.on_commit(self.bump, robust=True)
+
+
+def lookup(request, version: Version, parts: tuple) -> tuple[str, object]:
+    """The key of `request`'s page under `version`'s current token, and what the cache holds
+    there (None: nothing). One round trip when the token is the one this process read last,
+    which it is until the data changes; two after a change."""
+    guess = version.last_read
+    if guess is not None:
+        key = page_key(request, guess, *parts)
+        found = _cache_call("get_many", [version.key, key]) or {}
+        if found.get(version.key) == guess:
+            return key, found.get(key)
+    key = page_key(request, version.current(), *parts)
+    return key, _cache_call("get", key)
 
 
 def page_key(request, *parts) -> str:
@@ -102,12 +121,14 @@ def storable(request, response) -> bool:
     )
 
 
-def serve(request, key: str, render: Callable[[], HttpResponse]) -> HttpResponse:
-    """The page stored under `key`, else `render()`'s (a rendered response), stored when
-    `storable`. Either way with an ETag, and a 304 when the client's If-None-Match has it."""
+def serve(request, version: Version, parts: tuple,
+          render: Callable[[], HttpResponse]) -> HttpResponse:
+    """`request`'s page as stored under `version` and `parts` (what else the page depends
+    on), else `render()`'s (a rendered response), stored when `storable`. Either way with an
+    ETag, and a 304 when the client's If-None-Match has it."""
     if settings.DEBUG:  # make run: templates change under the developer's hands
         return render()
-    stored = _cache_call("get", key)
+    key, stored = lookup(request, version, parts)
     if stored is None:
         response = render()
         if not storable(request, response):
@@ -126,10 +147,12 @@ def serve(request, key: str, render: Callable[[], HttpResponse]) -> HttpResponse
     return get_conditional_response(request, etag=etag, response=response)
 
 
-def fragment(key: str, render: Callable[[], str]) -> str:
-    """The text stored under `key`, else `render()`'s, stored: a part of a page that is the
-    same for everyone (the caller keeps what varies by user out of it)."""
-    text = None if settings.DEBUG else _cache_call("get", key)
+def fragment(request, version: Version, parts: tuple, render: Callable[[], str]) -> str:
+    """The text stored under `version` and `parts`, else `render()`'s, stored: a part of a
+    page that is the same for everyone (the caller keeps what varies by user out of it)."""
+    if settings.DEBUG:
+        return render()
+    key, text = lookup(request, version, ("fragment", *parts))
     if text is None:
         text = render()
         _cache_call("set", key, text, PAGE_TTL)

@@ -80,17 +80,17 @@ class BookListView(ListView):
     def get(self, request, *args, **kwargs):
         # The page reads q and page alone: other parameters (a campaign tag) share its entry.
         self.query = request.GET.get("q", "")
-        self.key_parts = (CATALOGUE.current(), self.query, request.GET.get("page", ""))
+        self.key_parts = (self.query, request.GET.get("page", ""))
         if request.user.is_authenticated:
             return self.page()
-        return page_cache.serve(request, page_cache.page_key(request, *self.key_parts),
-                                self.page)
+        return page_cache.serve(request, CATALOGUE, self.key_parts, self.page)
 
     def page(self):
-        key = page_cache.page_key(self.request, "results", *self.key_parts)
+        results = page_cache.fragment(self.request, CATALOGUE, self.key_parts,
+                                      self.render_results)
         # Safe: the text is this app's own template output, escaped as it was rendered (the
         # cache may hand it back as a plain str).
-        results = mark_safe(page_cache.fragment(key, self.render_results))  # noqa: S308
+        results = mark_safe(results)  # noqa: S308
         return render(self.request, self.template_name,
                       {"query": self.query.strip(), "results": results})
 
@@ -115,8 +115,7 @@ class BookDetailView(DetailView):
     def get(self, request, *args, **kwargs):
         if request.user.is_authenticated:  # the page names the user and holds their CSRF token
             return super().get(request, *args, **kwargs)
-        key = page_cache.page_key(request, CATALOGUE.current())
-        return page_cache.serve(request, key,
+        return page_cache.serve(request, CATALOGUE, (),
                                 lambda: super(BookDetailView, self).get(request, *args, **kwargs)
                                 .render())
 

@@ -279,3 +279,22 @@ def test_another_release_renders_its_own_pages(client, book, settings):
     client.get("/")
     settings.LIBRARY_REVISION = "f" * 40
     assert request_queries(client, "/", cold=False).catalogue > 0
+
+
+class CountingCache:
+    def __init__(self, cache):
+        self.cache, self.calls = cache, []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self.cache, name)
+
+
+@pytest.mark.parametrize("template", READS)
+def test_a_warm_page_is_one_round_trip_to_the_cache(monkeypatch, book, template):
+    client, url = APIClient(), template.format(id=book.pk)
+    client.get(url)
+    counting = CountingCache(page_cache.cache)
+    monkeypatch.setattr(page_cache, "cache", counting)
+    assert client.get(url).status_code == 200
+    assert counting.calls == ["get_many"]  # the version's token and the page at once
