@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from api.filters import BooleanFilter, IdFilter
+from api.pagination import Pagination
 from api.schema import ErrorSerializer
 from api.serializers import CountField, JSONTypesMixin
 from catalog import api as catalog_api
@@ -22,6 +23,7 @@ from circulation.catalogue_version import CATALOGUE
 from circulation.models import Copy, Loan, books_with_availability
 from core import page_cache
 from core.errors import Conflict
+from core.paginator import PageFirstPaginator
 
 
 # No docstrings on the book classes: the schema would show them as descriptions.
@@ -89,9 +91,14 @@ class CachedReadsMixin:
         }
 
 
+class BookPagination(Pagination):
+    django_paginator_class = PageFirstPaginator  # copy counts for the page's rows alone
+
+
 class BookViewSet(CachedReadsMixin, catalog_api.BookViewSet):
     serializer_class = BookSerializer
     filterset_class = BookFilter
+    pagination_class = BookPagination
     # Annotated once, at import: annotating costs more Python than the page's SQL takes, and
     # DRF's permission check asks for the queryset too, on every request, cached or not.
     queryset = books_with_availability(catalog_api.BookViewSet.queryset)

@@ -19,6 +19,7 @@ from catalog.models import Author, Book
 from circulation.catalogue_version import CATALOGUE
 from circulation.models import Copy, books_with_availability
 from core import page_cache
+from core.paginator import PageFirstPaginator
 from core.throttling import AnonThrottle, UserThrottle, refused_for
 
 MAX_QUERY_LENGTH = 200
@@ -66,6 +67,7 @@ class BookListView(ListView):
     results_template_name = "catalog/book_list_results.html"
     context_object_name = "books"
     paginate_by = 20
+    paginator_class = PageFirstPaginator
 
     def dispatch(self, request, *args, **kwargs):
         # A search costs the database what an API search does, so it counts against the same
