@@ -1,6 +1,12 @@
-"""Print query counts and latency figures for `app/bench` (which prepares the database)."""
+"""Print query counts and latency figures for `app/bench` (which prepares the databases).
+
+`bench.py measure` measures the catalogue in DATABASE_URL and saves its figures as JSON;
+`bench.py compare SMALL LARGE` prints how much the large catalogue costs over the small one.
+"""
 
 import argparse
+import json
+import math
 import os
 import statistics
 import time
@@ -13,42 +19,130 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from catalog.models import Book  # noqa: E402
+from circulation.models import Copy, Loan  # noqa: E402
 
-def queries(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
+# The two pages the catalogue is read through, and their last pages (an OFFSET past every
+# book but the last few), timed cold and warm.
+TIMED = {"catalogue page": "/", "API book list": "/api/v1/books/",
+         "catalogue, last": "/?page={last}", "API list, last": "/api/v1/books/?page={last}"}
+PAGE_SIZE = 20
+# Every list page whose query count must not grow with the catalogue.
+COUNTED = ["/", "/?page=2", "/?q=austen", "/api/v1/books/?page_size=20",
+           "/api/v1/books/?page_size=100", "/api/v1/books/?page=2", "/api/v1/books/?search=austen"]
+LOANED_EVERY = 10  # one copy in ten is out, so availability has loans to look through
+
+
+def lend_some_copies() -> None:
+    borrower, _ = get_user_model().objects.get_or_create(username="bench-borrower")
+    if Loan.objects.filter(borrower=borrower).exists():
+        return
+    copies = Copy.objects.order_by("pk").values_list("pk", flat=True)[::LOANED_EVERY]
+    Loan.objects.bulk_create(Loan(copy_id=pk, borrower=borrower) for pk in copies)
+
+
+def cold() -> None:
+    """Empty the cache, as a change to the catalogue does to every cached page (the
+    throttle counters go too: at the benchmark's rates they hold nothing)."""
+    cache.clear()
+
+
+def get(client: Client, url: str):
+    response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+def queries(client: Client, url: str, warm: bool) -> int:
+    if warm:
+        get(client, url)
+    else:
+        cold()
+    with CaptureQueriesContext(connection) as captured:
+        get(client, url)
     return len(captured)
 
 
-def latency(client: Client, url: str, count: int) -> tuple[float, float]:
+def latency(client: Client, url: str, count: int, warm: bool) -> dict:
     timings = []
     for _ in range(count):
+        if not warm:
+            cold()
         started = time.perf_counter()
-        client.get(url)
+        get(client, url)
         timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings), statistics.quantiles(timings, n=20)[-1]
+    return {"median": statistics.median(timings),
+            "p95": statistics.quantiles(timings, n=20)[-1]}
+
+
+def measure(count: int) -> dict:
+    lend_some_copies()
+    last = math.ceil(Book.objects.count() / PAGE_SIZE)
+    client = Client()
+    get(client, "/api/v1/books/")  # warm up: connection, URL resolver, templates
+    return {
+        "books": Book.objects.count(), "copies": Copy.objects.count(),
+        "loans": Loan.objects.filter(returned_at=None).count(),
+        "queries": {url: {"cold": queries(client, url, warm=False),
+                          "warm": queries(client, url, warm=True)} for url in COUNTED},
+        "latency": {name: {"cold": latency(client, url.format(last=last), count, warm=False),
+                           "warm": latency(client, url.format(last=last), count, warm=True)}
+                    for name, url in TIMED.items()},
+        "healthz": latency(client, "/healthz", count, warm=True),
+    }
+
+
+def show(figures: dict, count: int) -> None:
+    print(f"{figures['books']} books, {figures['copies']} copies, {figures['loans']} on loan")
+    print("  queries per request, cache cold / warm:")
+    for url, counted in figures["queries"].items():
+        print(f"    {url:32} {counted['cold']:3d} / {counted['warm']:3d}")
+    print(f"  latency over {count} sequential requests (Django test client, no network):")
+    for name, states in figures["latency"].items():
+        for state, timing in states.items():
+            print(f"    {name:16} {state:4}  median {timing['median']:7.2f} ms"
+                  f"   p95 {timing['p95']:7.2f} ms")
+    print(f"    {'/healthz':21}  median {figures['healthz']['median']:7.2f} ms"
+          f"   p95 {figures['healthz']['p95']:7.2f} ms")
+
+
+def compare(small: dict, large: dict) -> None:
+    print(f"large catalogue ({large['books']} books) over small ({small['books']} books):")
+    same = all(large["queries"][url] == small["queries"][url] for url in COUNTED)
+    print(f"  queries per list page: {'the same' if same else 'DIFFERENT'}"
+          " for every page counted")
+    for name in TIMED:
+        for state in ("cold", "warm"):
+            ratios = [large["latency"][name][state][key] / small["latency"][name][state][key]
+                      for key in ("median", "p95")]
+            print(f"  {name:16} {state:4}  median x{ratios[0]:5.2f}   p95 x{ratios[1]:5.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=200)
-    count = max(1, min(parser.parse_args().requests, 1000))  # bounded
-    client = Client()
-    client.get("/api/v1/books/")  # warm up: connection, URL resolver, templates
-    print("queries per request (constant whatever the page holds):")
-    for url in ["/api/v1/books/?page_size=20", "/api/v1/books/?page_size=100", "/",
-                "/?q=austen"]:
-        print(f"  {url:32} {queries(client, url):3d} queries")
-    print("  (the throttle counters and sessions live in the cache server: no query of theirs)")
-    print(f"latency over {count} sequential requests (Django test client, no network):")
-    for url in ["/api/v1/books/", "/healthz", "/readyz", "/"]:
-        median, p95 = latency(client, url, count)
-        print(f"  {url:32} median {median:7.2f} ms   p95 {p95:7.2f} ms")
+    commands = parser.add_subparsers(dest="command", required=True)
+    measuring = commands.add_parser("measure")
+    measuring.add_argument("--requests", type=int, default=200)
+    measuring.add_argument("--out", required=True)
+    comparing = commands.add_parser("compare")
+    comparing.add_argument("small")
+    comparing.add_argument("large")
+    args = parser.parse_args()
+    if args.command == "compare":
+        with open(args.small) as small, open(args.large) as large:
+            compare(json.load(small), json.load(large))
+        return
+    count = max(2, min(args.requests, 1000))  # bounded
+    figures = measure(count)
+    show(figures, count)
+    with open(args.out, "w") as out:
+        json.dump(figures, out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 # Gunicorn settings for the image (CMD: gunicorn --config /app/gunicorn.conf.py ...).
 # Bad configuration stops start-up here with one line naming the variable: this file runs
 # before gunicorn sets up logging, and a SystemExit raised here is printed as-is.
+import math
 import os
 import sys
 from pathlib import Path
@@ -29,10 +30,30 @@ def _check_django_settings():
     exit_on_bad_settings()
 
 
-_cores = len(os.sched_getaffinity(0))
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def available_cores(cpu_max=CPU_MAX):
+    """The CPUs this process may use: those it may run on, fewer when its cgroup has a CPU
+    quota (cgroup v2's cpu.max, "200000 100000" for compose's `cpus: 2`): a container limited
+    to 2 CPUs on a 16-core host would otherwise start workers for 16."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        quota, period = cpu_max.read_text().split()
+        return max(1, min(cores, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 file, or "max": no quota
+        return cores
+
+
+_cores = available_cores()
 bind = "0.0.0.0:8000"
+# Sized to the cores (GUNICORN_WORKERS overrides): requests are mostly Python, so a process per
+# core (Python runs one thread at a time per process), doubled plus one so that a core never
+# idles while a worker waits on the database or the cache; at most 8, each holds a copy of
+# the app's memory.
 workers = _positive_int("GUNICORN_WORKERS", min(2 * _cores + 1, 8))
-# Threads keep a worker responsive while one request waits on a slow client or the database.
+# Threads keep a worker responsive while one request waits on a slow client, the database or a
+# lock (checkouts queue on the copy's row).
 worker_class = "gthread"
 threads = _positive_int("GUNICORN_THREADS", 4)
 # The heartbeat file: /dev/shm is memory-backed and stays writable with a read-only root.
@@ -65,6 +86,10 @@ control_socket_disable = True
 # container's tmpfs: the root is read-only.
 _metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/prometheus-metrics"))
 _metrics_dir.mkdir(parents=True, exist_ok=True)
+
+
+def when_ready(server):
+    server.log.info("%d workers of %d threads, for %d cores", workers, threads, _cores)
 
 
 def on_starting(server):

@@ -128,11 +128,10 @@ class BookViewSet(viewsets.ModelViewSet):
     search_fields = ["title", "subtitle", "authors__name", "isbn"]
     ordering_fields = ["title", "publication_date", "page_count", "created_at", "updated_at"]
     ordering = ["title", "id"]
-
-    def get_queryset(self):
-        return Book.objects.prefetch_related(
-            Prefetch("authors", queryset=Author.objects.only("id", "name"))
-        )
+    # DRF clones it for each request (get_queryset).
+    queryset = Book.objects.prefetch_related(
+        Prefetch("authors", queryset=Author.objects.only("id", "name"))
+    )
 
 
 class AuthorViewSet(viewsets.ModelViewSet):

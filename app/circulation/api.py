@@ -9,15 +9,21 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from api.filters import BooleanFilter, IdFilter
+from api.pagination import Pagination
 from api.schema import ErrorSerializer
 from api.serializers import CountField, JSONTypesMixin
 from catalog import api as catalog_api
 from circulation import errors, services
+from circulation.catalogue_version import CATALOGUE
 from circulation.models import Copy, Loan, books_with_availability
+from core import page_cache
 from core.errors import Conflict
+from core.paginator import PageFirstPaginator
 
 
 # No docstrings on the book classes: the schema would show them as descriptions.
@@ -42,12 +48,60 @@ class BookFilter(catalog_api.BookFilter):
         )
 
 
-class BookViewSet(catalog_api.BookViewSet):
+# No docstring (the schema would show it as every operation's description).
+# Book lists and books as JSON from the page cache (core.page_cache), under the catalogue's
+# version. The JSON is the same for every user, so it is shared; the browsable API's pages are
+# not (they hold the user's name and CSRF token), nor is JSON asked for with parameters (an
+# indent), nor a request with query parameters the list does not read (each would take an
+# entry of its own).
+class CachedReadsMixin:
+    def list(self, request, *args, **kwargs):
+        return self.cached(super().list, request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.cached(super().retrieve, request, *args, **kwargs)
+
+    def cached(self, handler, request, *args, **kwargs):
+        if not self.cacheable(request):
+            return handler(request, *args, **kwargs)
+
+        def render():
+            # What DRF does to the handler's response after it returns, done now so that the
+            # bytes can be stored.
+            response = handler(request, *args, **kwargs)
+            return self.finalize_response(request, response, *args, **kwargs).render()
+
+        parts = (request.accepted_media_type, page_cache.query_parameters(request))
+        return page_cache.serve(request, CATALOGUE, parts, render)
+
+    def cacheable(self, request) -> bool:
+        return (
+            request.method in ("GET", "HEAD")
+            and isinstance(request.accepted_renderer, JSONRenderer)
+            and request.accepted_media_type == JSONRenderer.media_type
+            and set(request.query_params) <= self.read_parameters()
+        )
+
+    def read_parameters(self) -> set[str]:
+        paginator = self.paginator
+        return {
+            paginator.page_query_param, paginator.page_size_query_param,
+            api_settings.SEARCH_PARAM, api_settings.ORDERING_PARAM,
+            api_settings.URL_FORMAT_OVERRIDE, *self.filterset_class.base_filters,
+        }
+
+
+class BookPagination(Pagination):
+    django_paginator_class = PageFirstPaginator  # copy counts for the page's rows alone
+
+
+class BookViewSet(CachedReadsMixin, catalog_api.BookViewSet):
     serializer_class = BookSerializer
     filterset_class = BookFilter
-
-    def get_queryset(self):
-        return books_with_availability(super().get_queryset())
+    pagination_class = BookPagination
+    # Annotated once, at import: annotating costs more Python than the page's SQL takes, and
+    # DRF's permission check asks for the queryset too, on every request, cached or not.
+    queryset = books_with_availability(catalog_api.BookViewSet.queryset)
 
 
 class CopySerializer(JSONTypesMixin, serializers.ModelSerializer):
@@ -87,7 +141,8 @@ class CopyViewSet(viewsets.ModelViewSet):
     ordering = ["barcode"]
 
     def get_queryset(self):
-        return Copy.objects.select_related("book").with_open_loan()
+        # Of its book a copy shows the title alone, and a description can be 10 000 characters.
+        return Copy.objects.select_related("book").defer("book__description").with_open_loan()
 
 
 class LoanSerializer(serializers.ModelSerializer):
@@ -156,7 +211,9 @@ class LoanViewSet(viewsets.ReadOnlyModelViewSet):
         return super().handle_exception(exc)
 
     def get_queryset(self):
-        loans = Loan.objects.select_related("copy__book", "borrower")
+        # Of its book a loan shows the title alone (a description can be 10 000 characters).
+        loans = Loan.objects.select_related("copy__book", "borrower").defer(
+            "copy__book__description")
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return loans.none()
         if self.request.user.is_staff:

@@ -1,4 +1,6 @@
 import itertools
+import re
+from typing import NamedTuple
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -6,6 +8,7 @@ from rest_framework.test import APIClient
 
 from catalog.isbn import isbn13_check_digit
 from catalog.models import Author, Book
+from circulation.catalogue_version import CATALOGUE
 from circulation.models import Copy
 
 _serial = itertools.count(1)
@@ -140,3 +143,26 @@ def race_checkouts(attempts):
     for thread in threads:
         thread.join(timeout=60)
     return statuses
+
+
+class Queries(NamedTuple):
+    total: int
+    catalogue: int  # on the catalogue's and circulation's tables: what the page itself reads
+
+
+CATALOGUE_TABLES = re.compile(r'"(catalog|circulation)_')
+
+
+def request_queries(client, url, *, cold: bool) -> Queries:
+    """The queries of one GET of `url` (a 200); cold: right after a change to the catalogue,
+    so that no page of it is in the cache."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if cold:
+        CATALOGUE.changed()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    sql = [query["sql"] for query in captured]
+    return Queries(len(sql), sum(1 for text in sql if CATALOGUE_TABLES.search(text)))

@@ -3,6 +3,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from catalog.models import Author, Book
 from circulation.models import Copy
@@ -36,6 +37,20 @@ def test_seeded_isbns_are_valid(db):
 def test_seed_library_refuses_absurd_sizes():
     with pytest.raises(CommandError, match="--books"):
         call_command("seed_library", books=-1)
+    with pytest.raises(CommandError, match="--copies-per-book"):
+        call_command("seed_library", copies_per_book=0)
+
+
+def test_seed_library_sizes_the_shelves_and_links_every_author():
+    call_command("seed_library", books=300, copies_per_book=3)
+    assert counts()[0] == 300
+    assert Copy.objects.count() == 900  # 2, 3 and 4 copies in turn
+    per_book = set(Book.objects.annotate(n=Count("copies")).values_list("n", flat=True))
+    assert per_book == {2, 3, 4}
+    assert not Book.objects.filter(authors=None).exists()
+    good_omens = Book.objects.get(title="Good Omens")
+    assert sorted(good_omens.authors.values_list("name", flat=True)) == [
+        "Neil Gaiman", "Terry Pratchett"]
 
 
 def test_ensure_admin_creates_the_first_admin_once(monkeypatch, capsys):

@@ -1,0 +1,159 @@
+"""Whole pages kept in the cache (django.core.cache.cache), answered with 304 Not Modified
+when the client already holds them.
+
+A page is stored under a key that includes the current token of a `Version`: the data it
+shows (e.g. the catalogue). A change to that data replaces the token, so no page stored
+under the old one is ever read again; the old entries simply expire (PAGE_TTL). The ETag is
+a hash of the page's bytes, so a 304 never stands for a page other than the one the client
+holds.
+
+Only pages that are the same for everyone who asks with the same key may be stored: the
+caller leaves out what varies by user, and `storable` refuses a page that used a CSRF token,
+a CSP nonce, the user's messages, or set a cookie.
+
+The cache makes pages faster, never makes them fail: when it cannot be reached, pages are
+rendered as if nothing were cached (logged as a warning).
+"""
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.utils import translation
+from django.utils.cache import get_conditional_response, patch_cache_control
+
+logger = logging.getLogger(__name__)
+
+# How long a stored page lives. Changes made through the app replace the version at once;
+# this bounds how stale a page can be after a change the app did not see (an SQL script, a
+# restore, bulk_create or QuerySet.update(), which send no signals).
+PAGE_TTL = 60
+
+
+def _cache_call(method: str, *args, **kwargs):
+    try:
+        return getattr(cache, method)(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - any cache failure: serve uncached rather than fail
+        logger.warning("page cache: cache.%s failed", method, exc_info=True)
+        return None
+
+
+class Version:
+    """A token in the cache that changes whenever the data it stands for changes. A random
+    token, not a counter: if the cache loses it (eviction, restart), the new one cannot
+    coincide with a token that old pages are still stored under."""
+
+    def __init__(self, name: str):
+        self.key = f"version:{name}"
+        # The token this process read last: pages are looked up under it in the same round
+        # trip as the token itself (lookup). Shared by the worker's threads; a stale value
+        # costs one more round trip, never a stale page.
+        self.last_read = None
+
+    def current(self) -> str:
+        token = _cache_call("get", self.key)
+        if token is None:
+            _cache_call("add", self.key, secrets.token_hex(8), timeout=None)
+            # Whichever worker's token won the add; a fresh one (never stored) if the cache
+            # is unreachable, so nothing is served from it.
+            token = _cache_call("get", self.key) or secrets.token_hex(8)
+        self.last_read = token
+        return token
+
+    def bump(self) -> None:
+        _cache_call("set", self.key, secrets.token_hex(8), timeout=None)
+
+    def changed(self) -> None:
+        """Call on every change to the data. The token is replaced at once (later reads in
+        the writer's own transaction see it) and again when the transaction commits: a page
+        rendered meanwhile by another request saw the data before the commit, and its key
+        must die with it."""
+        self.bump()
+        if connection.in_atomic_block:
+            transaction.on_commit(self.bump, robust=True)
+
+
+def lookup(request, version: Version, parts: tuple) -> tuple[str, object]:
+    """The key of `request`'s page under `version`'s current token, and what the cache holds
+    there (None: nothing). One round trip when the token is the one this process read last,
+    which it is until the data changes; two after a change."""
+    guess = version.last_read
+    if guess is not None:
+        key = page_key(request, guess, *parts)
+        found = _cache_call("get_many", [version.key, key]) or {}
+        if found.get(version.key) == guess:
+            return key, found.get(key)
+    key = page_key(request, version.current(), *parts)
+    return key, _cache_call("get", key)
+
+
+def page_key(request, *parts) -> str:
+    """A cache key for `request`'s page: the release (another one may render it otherwise,
+    and shares the cache while a deploy switches over), scheme and host (API pages link to
+    themselves with absolute URLs), path, language, and the caller's parts: the version's
+    token and every query parameter the page reads. Hashed: a long search would not fit in a
+    cache key."""
+    text = repr((settings.LIBRARY_REVISION, request.scheme, request.get_host(), request.path,
+                 translation.get_language(), parts))
+    return "page:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def query_parameters(request) -> list:
+    """The query string as a key part: the same whatever order the parameters come in."""
+    return sorted(request.GET.lists())
+
+
+def storable(request, response) -> bool:
+    """Whether the response could be served to anyone else who asks with the same key."""
+    messages = getattr(request, "_messages", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # the page holds a CSRF token
+        and not isinstance(getattr(request, "_csp_nonce", None), str)  # ... or a CSP nonce
+        and not getattr(messages, "used", False)  # ... or showed the user's messages
+    )
+
+
+def serve(request, version: Version, parts: tuple,
+          render: Callable[[], HttpResponse]) -> HttpResponse:
+    """`request`'s page as stored under `version` and `parts` (what else the page depends
+    on), else `render()`'s (a rendered response), stored when `storable`. Either way with an
+    ETag, and a 304 when the client's If-None-Match has it."""
+    if settings.DEBUG:  # make run: templates change under the developer's hands
+        return render()
+    key, stored = lookup(request, version, parts)
+    if stored is None:
+        response = render()
+        if not storable(request, response):
+            return response
+        # Weak: the proxy compresses pages, and the compressed bytes are not these.
+        etag = f'W/"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
+        # A plain tuple, not a class of ours: an entry stored by an older release still reads.
+        _cache_call("set", key, (etag, response["Content-Type"], response.content), PAGE_TTL)
+    else:
+        etag, content_type, body = stored
+        response = HttpResponse(body, content_type=content_type)
+    response["ETag"] = etag
+    # Browsers and proxies may keep the page but must ask again before using it: a checkout
+    # shows on the very next read.
+    patch_cache_control(response, no_cache=True)
+    return get_conditional_response(request, etag=etag, response=response)
+
+
+def fragment(request, version: Version, parts: tuple, render: Callable[[], str]) -> str:
+    """The text stored under `version` and `parts`, else `render()`'s, stored: a part of a
+    page that is the same for everyone (the caller keeps what varies by user out of it)."""
+    if settings.DEBUG:
+        return render()
+    key, text = lookup(request, version, ("fragment", *parts))
+    if text is None:
+        text = render()
+        _cache_call("set", key, text, PAGE_TTL)
+    return text
