@@ -8,6 +8,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import time
 
@@ -59,14 +60,20 @@ def get(client: Client, url: str):
     return response
 
 
-def queries(client: Client, url: str, warm: bool) -> int:
+# The page's own queries, on the catalogue's tables; the rest are the cache's and the
+# throttle's (while the cache is the database's).
+CATALOGUE_TABLES = re.compile(r'"(catalog|circulation)_')
+
+
+def queries(client: Client, url: str, warm: bool) -> dict:
     if warm:
         get(client, url)
     else:
         cold()
     with CaptureQueriesContext(connection) as captured:
         get(client, url)
-    return len(captured)
+    sql = [query["sql"] for query in captured]
+    return {"catalogue": sum(1 for text in sql if CATALOGUE_TABLES.search(text)), "all": len(sql)}
 
 
 def latency(client: Client, url: str, count: int, warm: bool) -> dict:
@@ -100,9 +107,11 @@ def measure(count: int) -> dict:
 
 def show(figures: dict, count: int) -> None:
     print(f"{figures['books']} books, {figures['copies']} copies, {figures['loans']} on loan")
-    print("  queries per request, cache cold / warm:")
+    print("  queries per request on the catalogue's tables (all queries), cache cold / warm:")
     for url, counted in figures["queries"].items():
-        print(f"    {url:32} {counted['cold']:3d} / {counted['warm']:3d}")
+        cold_, warm = counted["cold"], counted["warm"]
+        print(f"    {url:32} {cold_['catalogue']:3d} ({cold_['all']:2d}) /"
+              f" {warm['catalogue']:3d} ({warm['all']:2d})")
     print(f"  latency over {count} sequential requests (Django test client, no network):")
     for name, states in figures["latency"].items():
         for state, timing in states.items():
