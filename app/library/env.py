@@ -63,7 +63,8 @@ def get_rate(name: str, default: str) -> str:
     count, _, period = raw.partition("/")
     if not (count.isdigit() and int(count) > 0 and period in {"second", "minute", "hour", "day"}):
         raise ImproperlyConfigured(
-            f"{name} must be a rate like 120/minute (a count per second, minute, hour or day; got {raw!r})"
+            f"{name} must be a rate like 120/minute (a count per second, minute, hour or day;"
+            f" got {raw!r})"
         )
     return raw
 

@@ -148,8 +148,10 @@ def test_without_cache_url_the_cache_is_in_the_process_memory():
 
 
 def test_throttle_rates_come_from_the_environment():
-    script = "from django.conf import settings; print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])"
+    script = ("from django.conf import settings;"
+              " print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])")
     result = run_app(["-c", "import django; django.setup(); " + script],
                      LIBRARY_THROTTLE_ANON="30/second", LIBRARY_THROTTLE_USER="5000/hour")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "{'anon': '30/second', 'user': '5000/hour', 'login': '10/minute'}"
+    assert result.stdout.strip() == (
+        "{'anon': '30/second', 'user': '5000/hour', 'login': '10/minute'}")
