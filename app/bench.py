@@ -60,8 +60,8 @@ def get(client: Client, url: str):
     return response
 
 
-# The page's own queries, on the catalogue's tables; the rest are the cache's and the
-# throttle's (while the cache is the database's).
+# The page's own queries, on the catalogue's tables; the others read the catalogue's version
+# (one a request) or, in a release that kept its cache in the database, are the cache's.
 CATALOGUE_TABLES = re.compile(r'"(catalog|circulation)_')
 
 
