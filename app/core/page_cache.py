@@ -4,9 +4,8 @@ when the client already holds them.
 A page is stored under a key that includes the current token of a `Version`
 (core.data_version) of the data it shows (e.g. the catalogue). A change to that data moves
 the token, so no page stored under the old one is ever read again; the old entries simply
-expire (PAGE_TTL). The ETag is
-a hash of the page's bytes, so a 304 never stands for a page other than the one the client
-holds.
+expire (PAGE_TTL). The ETag is a hash of the page's bytes, so a 304 never stands for a page
+other than the one the client holds.
 
 Only pages that are the same for everyone who asks with the same key may be stored: the
 caller leaves out what varies by user, and `storable` refuses a page that used a CSRF token,
@@ -30,7 +29,7 @@ from core.data_version import Version
 
 logger = logging.getLogger(__name__)
 
-# How long a stored page lives. Changes made through the app replace the version at once;
+# How long a stored page lives. Changes made through the app move the version at once;
 # this bounds how stale a page can be after a change the app did not see (an SQL script, a
 # restore, bulk_create or QuerySet.update(), which send no signals).
 PAGE_TTL = 60
