@@ -1,6 +1,7 @@
 """The catalogue's version: one token for everything the catalogue's pages and the books API
-show (books, their authors, copies, loans), replaced on every change to any of them, so the
-pages cached under it (core.page_cache) are never served stale.
+show (books, their authors, copies, loans), moved on every change to any of them, so the
+pages cached under it (core.page_cache) are never served stale. It is the sequence
+circulation_catalogue_version (migration 0002), shared by every host (core.data_version).
 
 Changes are seen through model signals: saves and deletes (the API, the admin, the
 circulation services, loaddata) and changes to a book's authors. bulk_create and
@@ -12,9 +13,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from catalog.models import Author, Book
 from circulation.models import Copy, Loan
-from core.page_cache import Version
+from core.data_version import Version
 
-CATALOGUE = Version("catalogue")
+CATALOGUE = Version("circulation_catalogue_version")
 
 
 def catalogue_changed(sender, action=None, **kwargs) -> None:

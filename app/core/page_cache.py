@@ -1,11 +1,11 @@
 """Whole pages kept in the cache (django.core.cache.cache), answered with 304 Not Modified
 when the client already holds them.
 
-A page is stored under a key that includes the current token of a `Version`: the data it
-shows (e.g. the catalogue). A change to that data replaces the token, so no page stored
-under the old one is ever read again; the old entries simply expire (PAGE_TTL). The ETag is
-a hash of the page's bytes, so a 304 never stands for a page other than the one the client
-holds.
+A page is stored under a key that includes the current token of a `Version`
+(core.data_version) of the data it shows (e.g. the catalogue). A change to that data moves
+the token, so no page stored under the old one is ever read again; the old entries simply
+expire (PAGE_TTL). The ETag is a hash of the page's bytes, so a 304 never stands for a page
+other than the one the client holds.
 
 Only pages that are the same for everyone who asks with the same key may be stored: the
 caller leaves out what varies by user, and `storable` refuses a page that used a CSRF token,
@@ -17,19 +17,19 @@ rendered as if nothing were cached (logged as a warning).
 
 import hashlib
 import logging
-import secrets
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.http import HttpResponse
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 
+from core.data_version import Version
+
 logger = logging.getLogger(__name__)
 
-# How long a stored page lives. Changes made through the app replace the version at once;
+# How long a stored page lives. Changes made through the app move the version at once;
 # this bounds how stale a page can be after a change the app did not see (an SQL script, a
 # restore, bulk_create or QuerySet.update(), which send no signals).
 PAGE_TTL = 60
@@ -43,51 +43,9 @@ def _cache_call(method: str, *args, **kwargs):
         return None
 
 
-class Version:
-    """A token in the cache that changes whenever the data it stands for changes. A random
-    token, not a counter: if the cache loses it (eviction, restart), the new one cannot
-    coincide with a token that old pages are still stored under."""
-
-    def __init__(self, name: str):
-        self.key = f"version:{name}"
-        # The token this process read last: pages are looked up under it in the same round
-        # trip as the token itself (lookup). Shared by the worker's threads; a stale value
-        # costs one more round trip, never a stale page.
-        self.last_read = None
-
-    def current(self) -> str:
-        token = _cache_call("get", self.key)
-        if token is None:
-            _cache_call("add", self.key, secrets.token_hex(8), timeout=None)
-            # Whichever worker's token won the add; a fresh one (never stored) if the cache
-            # is unreachable, so nothing is served from it.
-            token = _cache_call("get", self.key) or secrets.token_hex(8)
-        self.last_read = token
-        return token
-
-    def bump(self) -> None:
-        _cache_call("set", self.key, secrets.token_hex(8), timeout=None)
-
-    def changed(self) -> None:
-        """Call on every change to the data. The token is replaced at once (later reads in
-        the writer's own transaction see it) and again when the transaction commits: a page
-        rendered meanwhile by another request saw the data before the commit, and its key
-        must die with it."""
-        self.bump()
-        if connection.in_atomic_block:
-            transaction.on_commit(self.bump, robust=True)
-
-
 def lookup(request, version: Version, parts: tuple) -> tuple[str, object]:
     """The key of `request`'s page under `version`'s current token, and what the cache holds
-    there (None: nothing). One round trip when the token is the one this process read last,
-    which it is until the data changes; two after a change."""
-    guess = version.last_read
-    if guess is not None:
-        key = page_key(request, guess, *parts)
-        found = _cache_call("get_many", [version.key, key]) or {}
-        if found.get(version.key) == guess:
-            return key, found.get(key)
+    there (None: nothing)."""
     key = page_key(request, version.current(), *parts)
     return key, _cache_call("get", key)
 

@@ -9,16 +9,18 @@ import re
 import pytest
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework.test import APIClient
 
 from circulation.catalogue_version import CATALOGUE
 from circulation.models import Copy
 from conftest import create_book, create_books, request_queries
 from core import page_cache
+from core.data_version import Version
 
 pytestmark = pytest.mark.django_db
 
@@ -296,10 +298,38 @@ class CountingCache:
 
 
 @pytest.mark.parametrize("template", READS)
-def test_a_warm_page_is_one_round_trip_to_the_cache(monkeypatch, book, template):
+def test_a_warm_page_is_one_cache_read_and_the_versions_query(monkeypatch, book, template):
     client, url = APIClient(), template.format(id=book.pk)
     client.get(url)
     counting = CountingCache(page_cache.cache)
     monkeypatch.setattr(page_cache, "cache", counting)
-    assert client.get(url).status_code == 200
-    assert counting.calls == ["get_many"]  # the version's token and the page at once
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert counting.calls == ["get"]
+    assert [q["sql"] for q in queries] == [
+        "SELECT last_value FROM circulation_catalogue_version"]
+
+
+def test_a_change_made_through_another_host_shows_on_the_next_read_here(
+        cached_read, member, copy):
+    client, url = cached_read("/")
+    # Another host: the same database, a cache of its own.
+    another_host = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=another_host):
+        borrower = APIClient()
+        borrower.force_authenticate(member)
+        assert borrower.post("/api/v1/loans/checkout/", {"copy": copy.pk},
+                             format="json").status_code == 201
+    assert availability(client, url) == (1, 2)
+
+
+def test_cached_pages_are_served_while_the_database_does_not_answer(monkeypatch, cached_read):
+    client, url = cached_read("/")  # its token read, its page stored
+
+    def unanswered(self):
+        raise OperationalError("the database does not answer")
+
+    # Nothing can change while the database is down: the last token is still the data's.
+    monkeypatch.setattr(Version, "_read", unanswered)
+    response = client.get(url)
+    assert response.status_code == 200 and "2 of 2 available" in response.content.decode()
