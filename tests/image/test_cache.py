@@ -31,6 +31,16 @@ def healthy(name, test):
     return docker("exec", name, *argv, check=False).returncode == 0
 
 
+def wait_running_until(name, done, seconds, what):
+    """Poll done() while container NAME runs; fail with WHAT and its logs after SECONDS."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if not inspect(name)["State"]["Running"] or time.monotonic() > deadline:
+            logs = docker("logs", name, check=False)
+            pytest.fail(f"{what}:\n{logs.stdout}{logs.stderr}")
+        time.sleep(0.5)
+
+
 def readyz(base):
     try:
         response = requests.get(base + "/readyz", timeout=5)
@@ -59,12 +69,8 @@ def cache(valkey_image, network, run_container):
         args += ["--tmpfs", path]
     name, result = run_container(*args, valkey_image, *service["command"], name="cache")
     assert result.returncode == 0, result.stderr
-    deadline = time.monotonic() + 30
-    while not healthy(name, service["healthcheck"]["test"]):
-        if not inspect(name)["State"]["Running"] or time.monotonic() > deadline:
-            logs = docker("logs", name, check=False)
-            pytest.fail(f"the cache is not healthy:\n{logs.stdout}{logs.stderr}")
-        time.sleep(0.5)
+    wait_running_until(name, lambda: healthy(name, service["healthcheck"]["test"]), 30,
+                       "the cache is not healthy")
     yield {"name": name, "service": service}
     docker("rm", "--force", name, check=False)  # before its network goes
 
@@ -80,12 +86,8 @@ def web_with_cache(image, app_env, migrated, run_container, cache, network):
     assert result.returncode == 0, result.stderr
     port = docker("port", name, "8000/tcp").stdout.splitlines()[0].rsplit(":", 1)[1]
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while readyz(base)[1].get("checks", {}).get("cache") != "ok":
-        if not inspect(name)["State"]["Running"] or time.monotonic() > deadline:
-            logs = docker("logs", name, check=False)
-            pytest.fail(f"web never saw its cache:\n{readyz(base)}\n{logs.stdout}{logs.stderr}")
-        time.sleep(0.5)
+    wait_running_until(name, lambda: readyz(base)[1].get("checks", {}).get("cache") == "ok", 60,
+                       "web never saw its cache")
     yield {"name": name, "url": base}
     docker("rm", "--force", name, check=False)  # before its network goes
 

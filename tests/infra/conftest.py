@@ -4,6 +4,7 @@ Hosts come from the lab inventory; SSH settings from the ssh_config the lab tool
 (key, known_hosts, user `debian`). Run: .venv/bin/pytest tests/infra
 """
 
+import json
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,16 @@ def base_url(address):
 def http():
     with requests.Session() as session:
         yield lambda url: session.get(url, timeout=HTTP_TIMEOUT, allow_redirects=False)
+
+
+COMPOSE_PROJECT = "library"
+
+
+def compose_containers(host):
+    """{service: docker inspect} of the stack's running containers on HOST."""
+    ids = host.check_output(
+        f"sudo docker ps -q --filter label=com.docker.compose.project={COMPOSE_PROJECT}"
+    ).split()
+    assert ids, "no container of the library stack"
+    inspected = json.loads(host.check_output("sudo docker inspect " + " ".join(ids)))
+    return {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in inspected}

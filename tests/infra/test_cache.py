@@ -4,14 +4,13 @@ network only (no host port; nothing answers from outside the host), web is point
 keeps its throttle counters there, and the site serves on while it is down. Its hardening
 (capabilities, read-only root, limits) is checked with every service's in test_containers.py."""
 
-import json
 import time
 
 import pytest
+from conftest import COMPOSE_PROJECT, compose_containers
 from test_containers import setting, size_in_bytes
 from test_firewall import LAB_CONTROLLER, probe
 
-COMPOSE_PROJECT = "library"
 VALKEY_UID = 999  # the official image's valkey user (tools/offline/images/valkey: the same)
 # Seconds the cache may take to be healthy again after a start (its healthcheck: every 5 s).
 HEALTHY_AGAIN_WITHIN = 60
@@ -20,11 +19,7 @@ HEALTHY_AGAIN_WITHIN = 60
 @pytest.fixture(scope="module")
 def stack(host):
     """{service: docker inspect} of the stack's running containers."""
-    ids = host.check_output(
-        f"sudo docker ps -q --filter label=com.docker.compose.project={COMPOSE_PROJECT}"
-    ).split()
-    inspected = json.loads(host.check_output("sudo docker inspect " + " ".join(ids)))
-    found = {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in inspected}
+    found = compose_containers(host)
     assert {"cache", "web"} <= set(found), sorted(found)
     return found
 

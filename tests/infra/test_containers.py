@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import compose_containers
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE_DEFAULTS = ROOT / "ansible/roles/library/defaults/main.yml"
 LAB_VARS = ROOT / "deploy/lab/group_vars/library/library.yml"
-COMPOSE_PROJECT = "library"
 
 # service -> capabilities added back after cap_drop ALL (the minimum its image needs).
 CAP_ADD = {
@@ -59,12 +59,7 @@ RUNNING = ["db", "proxy", "web", "cache"]
 @pytest.fixture(scope="module")
 def containers(host):
     """{service: docker inspect} of the stack's running containers."""
-    ids = host.check_output(
-        f"sudo docker ps -q --filter label=com.docker.compose.project={COMPOSE_PROJECT}"
-    ).split()
-    assert ids, "no container of the library stack"
-    inspected = json.loads(host.check_output("sudo docker inspect " + " ".join(ids)))
-    by_service = {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in inspected}
+    by_service = compose_containers(host)
     assert set(RUNNING) <= set(by_service), sorted(by_service)
     return by_service
 

@@ -6,8 +6,8 @@ import json
 import urllib.parse
 
 import pytest
+from conftest import compose_containers
 
-COMPOSE_PROJECT = "library"
 APP_ROLE = "library"
 # web's own connection, as the app makes it (the settings' DATABASE_URL).
 WHO_AM_I = (
@@ -22,11 +22,7 @@ WHO_AM_I = (
 def containers(host):
     """{service: docker inspect} of the running containers; migrate (a one-shot, removed after
     each run) as compose starts it: {"Config": {"Env": [...]}} from compose config."""
-    ids = host.check_output(
-        f"sudo docker ps -q --filter label=com.docker.compose.project={COMPOSE_PROJECT}"
-    ).split()
-    inspected = json.loads(host.check_output("sudo docker inspect " + " ".join(ids)))
-    found = {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in inspected}
+    found = compose_containers(host)
     assert {"db", "web"} <= set(found), sorted(found)
     config = json.loads(host.check_output("sudo sh -c 'cd /opt/library && docker compose config --format json'"))
     migrate_env = config["services"]["migrate"]["environment"]
