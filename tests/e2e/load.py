@@ -4,12 +4,23 @@
         site_yml(...)
     assert load.report().failed == 0
 
-Each URL gets its own thread sending one GET after another (a short pause between them keeps
-two shared cores free for the deploy itself). Every answer is kept: its status and its time.
+Each URL gets its own thread sending one GET after another over one kept-alive connection, as a
+browser does (a short pause between them keeps two shared cores free for the deploy itself).
+Every answer is kept: its status and its time.
+
+A kept-alive connection may be closed by the server while the next request is on its way: Caddy
+closes its idle connections when it reloads its configuration, as any HTTP server may at any
+time. HTTP/1.1 clients retry an idempotent request in exactly that case (RFC 9112, 9.3.1: the
+connection was reused and closed before any byte of an answer), and browsers, curl and Go do. So
+does this one, once, on a new connection: the answer counts (its time includes both tries), the
+retry is counted and printed, and anything else that goes wrong is a failure. A new connection
+closed without an answer, a reset, a refusal or a timeout is never retried.
+
 Bounded: a thread stops when told, after MAX_SECONDS, or after MAX_REQUESTS, whichever first."""
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +41,7 @@ class Answer:
     seconds: float
     status: int | None  # None: no HTTP answer (refused, reset, timed out)
     error: str = ""
+    retried: bool = False  # sent again after its kept-alive connection closed unanswered
 
 
 @dataclass
@@ -49,6 +61,10 @@ class Report:
         return len(self.failures)
 
     @property
+    def retried(self) -> int:
+        return sum(a.retried for a in self.answers)
+
+    @property
     def slowest(self) -> float:
         return max((a.seconds for a in self.answers), default=0.0)
 
@@ -58,7 +74,8 @@ class Report:
 
     def summary(self) -> str:
         first = self.failures[:3]
-        return (f"{self.total} requests, {self.failed} failed, slowest {self.slowest:.3f}s, "
+        return (f"{self.total} requests, {self.failed} failed ({self.retried} retried after a "
+                f"kept-alive connection closed), slowest {self.slowest:.3f}s, "
                 f"p50 {self.percentile(0.5) * 1000:.0f}ms, p99 {self.percentile(0.99) * 1000:.0f}ms"
                 + (f"; first failures: {[(a.url, a.status, a.error[:120]) for a in first]}" if first else ""))
 
@@ -74,17 +91,28 @@ class SteadyLoad:
 
     def _run(self, url: str) -> None:
         session = requests.Session()
+        kept_alive = False  # the session holds a connection an earlier answer came over
         deadline = time.monotonic() + MAX_SECONDS
         sent = 0
         while not self._stop.is_set() and time.monotonic() < deadline and sent < MAX_REQUESTS:
             started = time.monotonic()
-            try:
-                response = session.get(url, headers=self.headers, timeout=TIMEOUT)
-                answer = Answer(url, started, time.monotonic() - started, response.status_code,
-                                "" if response.status_code == 200 else response.text[:200])
-            except requests.RequestException as exc:
-                answer = Answer(url, started, time.monotonic() - started, None, repr(exc))
-                session = requests.Session()  # a broken connection is not reused
+            retried = False
+            while True:
+                try:
+                    response = session.get(url, headers=self.headers, timeout=TIMEOUT)
+                    answer = Answer(url, started, time.monotonic() - started, response.status_code,
+                                    "" if response.status_code == 200 else response.text[:200],
+                                    retried)
+                    kept_alive = True
+                except requests.RequestException as exc:
+                    session = requests.Session()  # a broken connection is not reused
+                    if kept_alive and not retried and closed_unanswered(exc):
+                        kept_alive = retried = True
+                        continue
+                    kept_alive = False
+                    answer = Answer(url, started, time.monotonic() - started, None, repr(exc),
+                                    retried)
+                break
             with self._lock:
                 self._answers.append(answer)
             sent += 1
@@ -105,3 +133,12 @@ class SteadyLoad:
     def report(self) -> Report:
         with self._lock:
             return Report(list(self._answers))
+
+
+
+def closed_unanswered(exc: BaseException) -> bool:
+    """The server closed the connection before any byte of an answer (requests wraps urllib3's
+    ProtocolError, which wraps http.client's RemoteDisconnected, in their args)."""
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return True
+    return any(isinstance(arg, BaseException) and closed_unanswered(arg) for arg in exc.args)

@@ -1,0 +1,107 @@
+"""tests/e2e/load.py, the load generator the deploys' zero-downtime proofs rest on: it must retry
+exactly what an HTTP/1.1 client retries (a GET whose kept-alive connection the server closed
+before answering) and count everything else as failed. Against real servers on loopback."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "e2e"))
+
+import load
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
+
+
+class Server:
+    """Answers the first `answered` requests of every connection, then reads the next request
+    and closes the connection without a byte of answer (as a server closing an idle connection
+    at the moment a request arrives)."""
+
+    def __init__(self, answered: int):
+        self.answered = answered
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            for _ in range(self.answered):
+                if not self._read_request(conn):
+                    return
+                conn.sendall(OK)
+            self._read_request(conn)
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> bool:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return False
+            data += chunk
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def fast_load(monkeypatch):
+    monkeypatch.setattr(load, "PAUSE", 0.01)
+    monkeypatch.setattr(load, "TIMEOUT", 5)
+
+
+def run_for(url: str, seconds: float) -> load.Report:
+    with load.SteadyLoad([url]) as generator:
+        time.sleep(seconds)
+    return generator.report()
+
+
+def test_a_kept_alive_connection_closed_unanswered_is_retried_once_and_counted(fast_load):
+    server = Server(answered=3)  # every fourth request on a connection is closed unanswered
+    try:
+        report = run_for(server.url, 0.5)
+    finally:
+        server.close()
+    assert report.total > 20, report.summary()
+    assert report.failed == 0, report.summary()
+    # Every connection ends that way: one retry per three answers, give or take the last one.
+    assert report.retried >= report.total // 3 - 1, report.summary()
+    assert all(a.status == 200 for a in report.answers if a.retried)
+    assert "retried after a kept-alive connection closed" in report.summary()
+
+
+def test_a_new_connection_closed_unanswered_is_a_failure(fast_load):
+    server = Server(answered=0)  # never answers anything
+    try:
+        report = run_for(server.url, 0.3)
+    finally:
+        server.close()
+    assert report.total > 5, report.summary()
+    assert report.failed == report.total, report.summary()
+    assert report.retried == 0, report.summary()
+    assert all("RemoteDisconnected" in a.error for a in report.answers)
+
+
+def test_a_refused_connection_is_a_failure(fast_load):
+    sock = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    sock.close()  # nothing listens there now
+    report = run_for(url, 0.2)
+    assert report.total > 0
+    assert report.failed == report.total and report.retried == 0, report.summary()
