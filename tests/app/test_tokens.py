@@ -91,3 +91,32 @@ def test_the_admin_never_shows_a_key(client, django_user_model, member):
     assert key not in client.get("/admin/").content.decode()
     assert client.get("/admin/authtoken/tokenproxy/").status_code == 404
     assert client.get(f"/admin/authtoken/tokenproxy/{member.pk}/change/").status_code == 404
+
+
+def test_a_token_names_its_user_with_every_field_in_one_query(api, member):
+    """The lookup is hand-written SQL: the user it builds must be the ORM's, field for field."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.auth import find_token
+
+    token = Token.objects.create(user=member)
+    with CaptureQueriesContext(connection) as queries:
+        user, found = find_token(token.key)
+    assert len(queries) == 1
+    fresh = type(member).objects.get(pk=member.pk)
+    for field in type(member)._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(fresh, field.attname), field.name
+    assert found.created == Token.objects.get(pk=token.pk).created
+    assert found.user is user
+    assert find_token("0" * 40) is None
+
+
+def test_a_token_of_an_inactive_user_gets_a_401(api, member):
+    token = Token.objects.create(user=member)
+    assert loans(api, token.key).status_code == 200
+    member.is_active = False
+    member.save()
+    response = loans(api, token.key)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User inactive or deleted."
