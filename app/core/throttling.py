@@ -1,14 +1,39 @@
 """Request rate limits, for the API, the website's search and the sign-in forms alike.
 
-The counters live in the database cache (settings.CACHES), shared by every worker and host,
-and count a client by its network. DRF imports the throttle classes while
-rest_framework.views is still loading, so this module must not import DRF's views.
+The counters live in the host's cache (settings.CACHES, Valkey), shared by its workers, and
+count a client by its network. DRF imports the throttle classes while rest_framework.views is
+still loading, so this module must not import DRF's views.
+
+DRF's own throttles keep every request's time in a list they read and write back whole on
+each request: at 600 requests a minute that is 600 timestamps sent both ways per request, and
+two requests at once each write back a list missing the other's. SlidingWindow counts instead
+(one atomic call, the same few bytes whatever the rate), and estimates the last `duration`
+seconds from this window's count and the previous one's, weighted by how much of it is still
+within reach: the sliding-window counter of rate limiters such as Cloudflare's. A refused
+request is not counted, as in DRF. When the cache does not answer, requests are let through.
 """
 
 import ipaddress
+import logging
+import math
 
+import redis
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django_redis.cache import RedisCache
+from django_redis.exceptions import ConnectionInterrupted
 from rest_framework import throttling
 from rest_framework.settings import api_settings
+
+# The cache's outage lines go through core.cache's once-a-minute filter (settings.LOGGING).
+logger = logging.getLogger("core.cache")
+
+# KEYS: this window's counter, the previous window's. ARGV: the counter's lifetime (ms), two
+# windows, so that it is still there as the previous one. Returns both counts.
+COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, tonumber(redis.call('GET', KEYS[2]) or '0')}
+"""
 
 
 class RatesFromSettings:
@@ -39,11 +64,74 @@ class PerNetwork:
         return client_network(super().get_ident(request))
 
 
-class AnonThrottle(PerNetwork, RatesFromSettings, throttling.AnonRateThrottle):
+class SlidingWindow:
+    """allow_request() and wait() for a DRF throttle: self.key, self.num_requests and
+    self.duration as DRF's SimpleRateThrottle sets them."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        window, self.elapsed = divmod(self.timer(), self.duration)
+        keys = [f"{self.key}:{int(window) - age}" for age in (0, 1)]
+        try:
+            self.current, self.previous = count(keys, 2 * self.duration)
+        except redis.RedisError as error:
+            # As django-redis logs its failed calls (core.cache: one line a minute).
+            interrupted = ConnectionInterrupted(connection=None)
+            interrupted.__cause__ = error
+            logger.error("throttle: request let through", exc_info=interrupted)
+            return True
+        if self.estimate(self.current) <= self.num_requests:
+            return True
+        uncount(keys[0])
+        self.current -= 1
+        return False
+
+    def estimate(self, current: int) -> float:
+        """Requests in the last `duration` seconds, by the sliding-window estimate."""
+        return self.previous * (1 - self.elapsed / self.duration) + current
+
+    def wait(self):
+        """Seconds until one more request is allowed."""
+        room = self.num_requests - 1 - self.current  # what the previous window may weigh
+        if room < 0:  # this window alone is full: into the next, once this one weighs little
+            return (self.duration - self.elapsed
+                    + self.duration * (1 - (self.num_requests - 1) / self.current))
+        return max(0.0, self.duration * (1 - room / self.previous) - self.elapsed)
+
+
+def count(keys: list[str], lifetime: float) -> tuple[int, int]:
+    """Count one request in keys[0]; (its count, keys[1]'s count). One atomic call to the
+    cache server; with a cache in the process's memory (make run), three calls."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        client = backend.client.get_client(write=True)  # core.cache.FailFastRedis
+        made = [backend.make_key(key) for key in keys]
+        current, previous = client.eval(COUNT_SCRIPT, 2, *made, math.ceil(lifetime * 1000))
+        return int(current), int(previous)
+    backend.add(keys[0], 0, lifetime)
+    return backend.incr(keys[0]), backend.get(keys[1]) or 0
+
+
+def uncount(key: str) -> None:
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    try:
+        if isinstance(backend, RedisCache):
+            backend.client.get_client(write=True).decr(backend.make_key(key))
+        else:
+            backend.decr(key)
+    except (redis.RedisError, ValueError):  # gone meanwhile: nothing left to take back
+        pass
+
+
+class AnonThrottle(PerNetwork, SlidingWindow, RatesFromSettings, throttling.AnonRateThrottle):
     pass
 
 
-class UserThrottle(PerNetwork, RatesFromSettings, throttling.UserRateThrottle):
+class UserThrottle(PerNetwork, SlidingWindow, RatesFromSettings, throttling.UserRateThrottle):
     """Signed-in users only: anonymous clients are AnonThrottle's, and counting them twice
     would double the cache queries of every anonymous request."""
 
@@ -53,7 +141,8 @@ class UserThrottle(PerNetwork, RatesFromSettings, throttling.UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
-class LoginThrottle(PerNetwork, RatesFromSettings, throttling.SimpleRateThrottle):
+class LoginThrottle(PerNetwork, SlidingWindow, RatesFromSettings,
+                    throttling.SimpleRateThrottle):
     """Password guesses per client address (IPv6: per /64), whoever they claim to be."""
 
     scope = "login"

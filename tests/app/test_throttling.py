@@ -48,7 +48,9 @@ def cache_server():
 def test_counts_live_in_the_shared_cache_server(api, low_rates):
     api.get("/api/v1/books/")
     # The counter is a key in the cache server (Valkey), which every worker of the host uses.
-    assert cache_server().exists(cache.make_key("throttle_anon_127.0.0.1")) == 1
+    # One counter per minute-long window (core.throttling.SlidingWindow).
+    keys = cache_server().keys(cache.make_key("throttle_anon_127.0.0.1:*"))
+    assert [cache_server().get(key) for key in keys] == [b"1"]
     cache_server().flushdb()
     assert api.get("/api/v1/books/").status_code == 200
 
@@ -138,7 +140,7 @@ def test_website_search_is_throttled_with_a_429_page(client, low_rates):
 
 def test_website_search_and_the_api_share_one_counter(client, api, low_rates):
     assert statuses(client, "/", 2, data={"q": "austen"}) == [200, 200]
-    assert cache.get("throttle_anon_127.0.0.1") is not None  # the shared cache
+    assert cache_server().keys(cache.make_key("throttle_anon_127.0.0.1:*"))  # the shared cache
     assert api.get("/api/v1/books/").status_code == 200
     assert client.get("/", {"q": "austen"}).status_code == 429
     assert api.get("/api/v1/books/").status_code == 429
@@ -192,3 +194,67 @@ def test_website_search_counts_ipv6_clients_by_their_64(client, low_rates):
     addresses = [f"2001:db8:aa:bb::{n:x}" for n in range(1, 5)]
     codes = [client.get("/", {"q": "x"}, HTTP_X_FORWARDED_FOR=a).status_code for a in addresses]
     assert codes == [200, 200, 200, 429]
+
+
+# --- The sliding window: counted in one atomic call, the previous minute weighed in ------------
+
+def anon_request(address="203.0.113.90"):
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/api/v1/books/", HTTP_X_FORWARDED_FOR=address)
+    request.user = AnonymousUser()
+    return request
+
+
+def anon_throttle_at(seconds):
+    """An AnonThrottle whose clock reads `seconds` (rate: LOW_RATES's 3/minute)."""
+    from core.throttling import AnonThrottle
+
+    throttle = AnonThrottle()
+    throttle.timer = lambda: seconds
+    return throttle
+
+
+def allowed_at(seconds, count=1):
+    return [anon_throttle_at(seconds).allow_request(anon_request(), None) for _ in range(count)]
+
+
+def test_the_previous_minute_weighs_in_as_it_slides_away(low_rates):
+    start = 600 * 60  # the start of a minute-long window
+    assert allowed_at(start + 50, 4) == [True, True, True, False]
+    # 15 s into the next window: the 3 requests of the previous one weigh 3 × 45/60 = 2.25,
+    # so one more fits (3.25 would not: only 3 a minute).
+    assert allowed_at(start + 75, 2) == [False, False]
+    assert allowed_at(start + 80, 2) == [True, False]  # 3 × 40/60 + 1 = 3
+    # Refused requests were not counted: by 40 s in, the old window weighs 1, so 2 more fit.
+    assert allowed_at(start + 100, 3) == [True, False, False]
+
+
+def test_a_refused_client_is_told_when_the_next_request_fits(low_rates):
+    start = 601 * 60
+    assert allowed_at(start + 10, 3) == [True, True, True]
+    throttle = anon_throttle_at(start + 10)
+    assert throttle.allow_request(anon_request(), None) is False
+    # This window alone is full: into the next until its 3 weigh ≤ 2, i.e. 20 s into it.
+    assert throttle.wait() == pytest.approx(50 + 20)
+    assert allowed_at(start + 60 + 19) == [False]
+    assert allowed_at(start + 60 + 21) == [True]
+
+
+def test_concurrent_requests_are_each_counted(low_rates, settings):
+    """DRF's own throttle reads a list and writes it back, so requests at the same moment each
+    write back a list without the others': more got through than the rate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.throttling import AnonThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**LOW_RATES, "anon": "20/minute"}}
+
+    def one(_):
+        return AnonThrottle().allow_request(anon_request("203.0.113.91"), None)
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(one, range(64)))
+    assert results.count(True) == 20
