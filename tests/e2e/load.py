@@ -11,10 +11,10 @@ Every answer is kept: its status and its time.
 A kept-alive connection may be closed by the server while the next request is on its way: Caddy
 closes its idle connections when it reloads its configuration, as any HTTP server may at any
 time. HTTP/1.1 clients retry an idempotent request in exactly that case (RFC 9112, 9.3.1: the
-connection was reused and closed before any byte of an answer), and browsers, curl and Go do. So
-does this one, once, on a new connection: the answer counts (its time includes both tries), the
-retry is counted and printed, and anything else that goes wrong is a failure. A new connection
-closed without an answer, a reset, a refusal or a timeout is never retried.
+connection was reused, and closed or reset before any byte of an answer), and browsers, curl
+and Go do. So does this one, once, on a new connection: the answer counts (its time includes
+both tries), the retry is counted and printed, and anything else that goes wrong is a failure:
+a new connection closed or reset without an answer, a refusal, a timeout, an answer cut short.
 
 Bounded: a thread stops when told, after MAX_SECONDS, or after MAX_REQUESTS, whichever first."""
 
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Self
 
 import requests
+import urllib3
 
 MAX_SECONDS = 900
 MAX_REQUESTS = 200_000
@@ -137,8 +138,13 @@ class SteadyLoad:
 
 
 def closed_unanswered(exc: BaseException) -> bool:
-    """The server closed the connection before any byte of an answer (requests wraps urllib3's
-    ProtocolError, which wraps http.client's RemoteDisconnected, in their args)."""
-    if isinstance(exc, http.client.RemoteDisconnected):
-        return True
+    """The server closed the connection before any byte of an answer: urllib3's "Connection
+    aborted." (raised while sending the request or reading the status line, never once an
+    answer has begun) over a close (RemoteDisconnected) or a reset (the server closed with the
+    request unread in its socket, so its kernel answered with a reset). requests wraps it in
+    its own exception's args."""
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return (len(exc.args) == 2 and exc.args[0] == "Connection aborted."
+                and isinstance(exc.args[1], (http.client.RemoteDisconnected,
+                                             ConnectionResetError, BrokenPipeError)))
     return any(isinstance(arg, BaseException) and closed_unanswered(arg) for arg in exc.args)

@@ -5,6 +5,7 @@ before answering) and count everything else as failed. Against real servers on l
 from __future__ import annotations
 
 import socket
+import struct
 import sys
 import threading
 import time
@@ -24,8 +25,9 @@ class Server:
     and closes the connection without a byte of answer (as a server closing an idle connection
     at the moment a request arrives)."""
 
-    def __init__(self, answered: int):
+    def __init__(self, answered: int, reset: bool = False):
         self.answered = answered
+        self.reset = reset  # close with the request unread: the kernel sends a reset
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
         threading.Thread(target=self._accept, daemon=True).start()
@@ -44,7 +46,11 @@ class Server:
                 if not self._read_request(conn):
                     return
                 conn.sendall(OK)
-            self._read_request(conn)
+            if self.reset:
+                time.sleep(0.05)  # the next request arrives, and is left unread
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                self._read_request(conn)
 
     @staticmethod
     def _read_request(conn: socket.socket) -> bool:
@@ -84,6 +90,17 @@ def test_a_kept_alive_connection_closed_unanswered_is_retried_once_and_counted(f
     assert report.retried >= report.total // 3 - 1, report.summary()
     assert all(a.status == 200 for a in report.answers if a.retried)
     assert "retried after a kept-alive connection closed" in report.summary()
+
+
+def test_a_kept_alive_connection_reset_unanswered_is_retried_once_and_counted(fast_load):
+    server = Server(answered=2, reset=True)
+    try:
+        report = run_for(server.url, 0.5)
+    finally:
+        server.close()
+    assert report.total > 10, report.summary()
+    assert report.failed == 0, report.summary()
+    assert report.retried >= report.total // 2 - 1, report.summary()
 
 
 def test_a_new_connection_closed_unanswered_is_a_failure(fast_load):
