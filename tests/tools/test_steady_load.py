@@ -72,18 +72,19 @@ def fast_load(monkeypatch):
     monkeypatch.setattr(load, "TIMEOUT", 5)
 
 
-def run_for(url: str, seconds: float) -> load.Report:
-    with load.SteadyLoad([url]) as generator:
-        time.sleep(seconds)
+def run_against(server: Server, seconds: float) -> load.Report:
+    """The generator's report after `seconds` against `server`, which is closed afterwards."""
+    try:
+        with load.SteadyLoad([server.url]) as generator:
+            time.sleep(seconds)
+    finally:
+        server.close()
     return generator.report()
 
 
 def test_a_kept_alive_connection_closed_unanswered_is_retried_once_and_counted(fast_load):
-    server = Server(answered=3)  # every fourth request on a connection is closed unanswered
-    try:
-        report = run_for(server.url, 0.5)
-    finally:
-        server.close()
+    # Every fourth request on a connection is closed unanswered.
+    report = run_against(Server(answered=3), 0.5)
     assert report.total > 20, report.summary()
     assert report.failed == 0, report.summary()
     # Every connection ends that way: one retry per three answers, give or take the last one.
@@ -93,22 +94,14 @@ def test_a_kept_alive_connection_closed_unanswered_is_retried_once_and_counted(f
 
 
 def test_a_kept_alive_connection_reset_unanswered_is_retried_once_and_counted(fast_load):
-    server = Server(answered=2, reset=True)
-    try:
-        report = run_for(server.url, 0.5)
-    finally:
-        server.close()
+    report = run_against(Server(answered=2, reset=True), 0.5)
     assert report.total > 10, report.summary()
     assert report.failed == 0, report.summary()
     assert report.retried >= report.total // 2 - 1, report.summary()
 
 
 def test_a_new_connection_closed_unanswered_is_a_failure(fast_load):
-    server = Server(answered=0)  # never answers anything
-    try:
-        report = run_for(server.url, 0.3)
-    finally:
-        server.close()
+    report = run_against(Server(answered=0), 0.3)  # answers nothing
     assert report.total > 5, report.summary()
     assert report.failed == report.total, report.summary()
     assert report.retried == 0, report.summary()
@@ -116,9 +109,8 @@ def test_a_new_connection_closed_unanswered_is_a_failure(fast_load):
 
 
 def test_a_refused_connection_is_a_failure(fast_load):
-    sock = socket.create_server(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    sock.close()  # nothing listens there now
-    report = run_for(url, 0.2)
+    server = Server(answered=0)
+    server.close()  # nothing listens there now
+    report = run_against(server, 0.2)
     assert report.total > 0
     assert report.failed == report.total and report.retried == 0, report.summary()
