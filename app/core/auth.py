@@ -101,7 +101,10 @@ def find_token(key: str):
 
 
 def _convert(connection, field, value):
-    """A database value as the ORM would hand it over (e.g. an aware datetime)."""
-    for converter in connection.ops.get_db_converters(field.get_col(field.model._meta.db_table)):
-        value = converter(value, field.get_col(field.model._meta.db_table), connection)
+    """A database value as the ORM would hand it over (e.g. an aware datetime): the backend's
+    converters, then the field's own, as the ORM's SQL compiler applies them."""
+    column = field.get_col(field.model._meta.db_table)
+    converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+    for converter in converters:
+        value = converter(value, column, connection)
     return value
