@@ -176,6 +176,11 @@ BAD = {
         Case("production", extra_vars={"base_ssh_permit_root_login": "maybe"}),
     ),
     "docker-log-max-file-text": ("docker_log_max_file", Case("staging", extra_vars={"docker_log_max_file": "many"})),
+    # A swarm node's engine refuses to start with live-restore.
+    "docker-swarm-node-live-restore": (
+        "docker_daemon_options",
+        Case("staging", extra_vars={"docker_swarm_node": True, "docker_daemon_options": {"live-restore": True}}),
+    ),
 }
 
 # Values that slipped through once: Python's re.match accepts `$` before a trailing newline

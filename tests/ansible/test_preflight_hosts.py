@@ -15,6 +15,7 @@ VALID = {
     "restricted-everything": Case("production", extra_vars={
         "base_firewall_ssh_sources": ["192.0.2.10", "198.51.100.0/24", "2001:db8::/32"],
         "base_firewall_udp_ports": [443],
+        "base_firewall_peer_sources": ["10.0.0.2", "10.0.1.0/24", "2001:db8:1::/64"],
         "base_deploy_ci_key": KEY,
         "base_deploy_ci_key_from": ["192.0.2.10", "2001:db8::1"],
         "base_admin_users": [{"name": "ada", "keys": [KEY]}],
@@ -33,6 +34,8 @@ BAD = {
     "tcp-port-text": ("base_firewall_tcp_ports", {"base_firewall_tcp_ports": ["http"]}),
     "udp-port-zero": ("base_firewall_udp_ports", {"base_firewall_udp_ports": [0]}),
     "ssh-port-text": ("base_firewall_ssh_port", {"base_firewall_ssh_port": "ssh"}),
+    "peer-sources-hostname": ("base_firewall_peer_sources", {"base_firewall_peer_sources": ["node-2"]}),
+    "peer-udp-port-text": ("base_firewall_peer_udp_ports", {"base_firewall_peer_udp_ports": ["vxlan"]}),
     "interface-with-space": ("base_firewall_container_interfaces", {"base_firewall_container_interfaces": ["br 0"]}),
     "ci-key-with-options": ("base_deploy_ci_key", {"base_deploy_ci_key": 'from="1.2.3.4" ' + KEY}),
     "ci-key-not-a-key": ("base_deploy_ci_key", {"base_deploy_ci_key": "AAAAC3NzaC1lZDI1NTE5"}),

@@ -1,0 +1,70 @@
+"""swarm_stack: the stack Swarm deploys, from the very compose definition the hosts run.
+
+The input is `docker compose -f compose.yaml -f compose.swarm.yaml config --format json` on a
+manager: compose has already read .env, merged the override and resolved every path. What
+`docker stack deploy` reads differs from what compose runs, so this keeps what it means and
+says it the way Swarm understands it:
+
+- the project name goes (the stack's name is given to `docker stack deploy`);
+- `mem_limit` and `pids_limit` become `deploy.resources.limits`;
+- `tmpfs` paths become tmpfs mounts (Swarm ignores the short form);
+- what Swarm has no notion of goes: `restart` (deploy.restart_policy says it), `depends_on`
+  (Swarm starts everything at once and restarts what fails), `profiles`, `shm_size`,
+  `security_opt` (services cannot set no-new-privileges: noted in the README), `pull_policy`;
+- services not meant for the stack go: `migrate` (a one-shot container before each update,
+  on a manager, attached to the stack's network) and any in `leave_out`.
+"""
+
+from __future__ import annotations
+
+import copy
+
+UNSUPPORTED = ("restart", "depends_on", "profiles", "shm_size", "security_opt", "pull_policy",
+               "container_name", "mem_limit", "pids_limit", "tmpfs")
+
+
+def swarm_stack(config: dict, leave_out: list[str] | None = None) -> dict:
+    leave_out = {"migrate", *(leave_out or [])}
+    stack = {key: copy.deepcopy(value) for key, value in config.items() if key != "name"}
+    stack["services"] = {
+        name: _service(service) for name, service in config.get("services", {}).items()
+        if name not in leave_out
+    }
+    return stack
+
+
+def _service(service: dict) -> dict:
+    out = {key: copy.deepcopy(value) for key, value in service.items()
+           if key not in UNSUPPORTED and value is not None}  # compose prints unset ones as null
+    for port in out.get("ports", []):
+        if "published" in port:  # a string in compose's output, a number in a stack's
+            port["published"] = int(port["published"])
+    for volume in out.get("volumes", []):
+        volume.get("bind", {}).pop("create_host_path", None)  # compose's alone
+        if not volume.get("bind", True):
+            del volume["bind"]
+    if not out.get("deploy", {}).get("placement", True):
+        del out["deploy"]["placement"]
+    limits = {}
+    if "mem_limit" in service:
+        limits["memory"] = str(service["mem_limit"])
+    if "pids_limit" in service:
+        limits["pids"] = int(service["pids_limit"])
+    if limits:
+        deploy = out.setdefault("deploy", {})
+        deploy.setdefault("resources", {}).setdefault("limits", {}).update(limits)
+    for path in _tmpfs_paths(service.get("tmpfs")):
+        out.setdefault("volumes", []).append({"type": "tmpfs", "target": path})
+    return out
+
+
+def _tmpfs_paths(tmpfs) -> list[str]:
+    if not tmpfs:
+        return []
+    entries = [tmpfs] if isinstance(tmpfs, str) else list(tmpfs)
+    return [entry.split(":", 1)[0] for entry in entries]
+
+
+class FilterModule:
+    def filters(self):
+        return {"swarm_stack": swarm_stack}

@@ -1,0 +1,67 @@
+"""ansible/filter_plugins/swarm_stack.py: compose's merged configuration, said as a stack
+`docker stack deploy` accepts (checked in the lab by deploying it)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ansible" / "filter_plugins"))
+
+from swarm_stack import swarm_stack
+
+# The shape `docker compose config --format json` prints (docker compose 2.26).
+CONFIG = {
+    "name": "library",
+    "networks": {"backend": {"name": "library_backend", "driver": "overlay", "internal": True}},
+    "services": {
+        "migrate": {"image": "app", "restart": "no"},
+        "web": {
+            "image": "app", "command": None, "entrypoint": None, "restart": "unless-stopped",
+            "mem_limit": "536870912", "pids_limit": 256, "tmpfs": ["/tmp"],
+            "security_opt": ["no-new-privileges:true"], "depends_on": {"db": {"condition": "service_healthy"}},
+            "deploy": {"replicas": 2, "placement": {}, "endpoint_mode": "dnsrr"},
+            "volumes": [{"type": "bind", "source": "/dev/null", "target": "/ca.pem", "read_only": True,
+                         "bind": {"create_host_path": True}}],
+            "networks": {"backend": None},
+        },
+        "proxy": {"image": "caddy", "ports": [{"mode": "host", "target": 80, "published": "80"}],
+                  "tmpfs": "/tmp:size=1m"},
+        "db": {"image": "postgres", "profiles": ["bundled-db"], "shm_size": "134217728"},
+    },
+}
+
+
+def test_the_project_name_and_the_one_shot_migrate_are_left_out():
+    stack = swarm_stack(CONFIG)
+    assert "name" not in stack
+    assert set(stack["services"]) == {"web", "proxy", "db"}
+    assert set(swarm_stack(CONFIG, ["db"])["services"]) == {"web", "proxy"}
+
+
+def test_limits_become_deploy_resources_and_what_swarm_ignores_goes():
+    web = swarm_stack(CONFIG)["services"]["web"]
+    assert web["deploy"]["resources"]["limits"] == {"memory": "536870912", "pids": 256}
+    assert web["deploy"]["replicas"] == 2 and web["deploy"]["endpoint_mode"] == "dnsrr"
+    assert "placement" not in web["deploy"]  # empty: the loader refuses {}
+    for key in ("restart", "depends_on", "security_opt", "mem_limit", "pids_limit", "tmpfs",
+                "command", "entrypoint"):
+        assert key not in web, key
+    assert web["networks"] == {"backend": None}  # a service's network without options stays
+
+
+def test_tmpfs_paths_become_mounts_and_bind_options_only_compose_knows_go():
+    stack = swarm_stack(CONFIG)
+    assert stack["services"]["web"]["volumes"] == [
+        {"type": "bind", "source": "/dev/null", "target": "/ca.pem", "read_only": True},
+        {"type": "tmpfs", "target": "/tmp"},
+    ]
+    assert stack["services"]["proxy"]["volumes"] == [{"type": "tmpfs", "target": "/tmp"}]
+
+
+def test_published_ports_are_numbers_and_the_input_is_left_as_it_was():
+    before = repr(CONFIG)
+    stack = swarm_stack(CONFIG)
+    assert stack["services"]["proxy"]["ports"] == [{"mode": "host", "target": 80, "published": 80}]
+    assert "profiles" not in stack["services"]["db"] and "shm_size" not in stack["services"]["db"]
+    assert repr(CONFIG) == before
