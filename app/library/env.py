@@ -42,6 +42,27 @@ def get_str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
 
+def get_secret(name: str, default: str = "") -> str:
+    """NAME's value, or the content of the file NAME_FILE names (Docker and Swarm secrets are
+    files under /run/secrets: a secret in a file is not in the container's environment, which
+    `docker inspect` shows to anyone who may use the engine). Never echoed in an error."""
+    path = get_str(f"{name}_FILE")
+    if not path:
+        return get_str(name, default)
+    if get_str(name):
+        raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+    try:
+        with open(path, encoding="utf-8") as file:
+            value = file.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(
+            f"{name}_FILE names {path}, which cannot be read ({exc.__class__.__name__})"
+        ) from None
+    if not value:
+        raise ImproperlyConfigured(f"{name}_FILE names {path}, which is empty")
+    return value
+
+
 def get_int(name: str, default: int, minimum: int, maximum: int) -> int:
     raw = get_str(name)
     if raw == "":
@@ -79,7 +100,7 @@ def get_log_level(name: str, default: str = "INFO") -> str:
 
 
 def get_database(name: str, default: str) -> dict:
-    url = get_str(name, default)
+    url = get_secret(name, default)  # it holds the password: NAME_FILE works too
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the same operator error

@@ -15,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env.get_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = env.get_str("DJANGO_SECRET_KEY")
+SECRET_KEY = env.get_secret("DJANGO_SECRET_KEY")  # or DJANGO_SECRET_KEY_FILE
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off")

@@ -62,6 +62,44 @@ def test_bad_configuration_stops_manage_py_with_one_line(env, variable):
     assert "placeholder" not in result.stderr  # a database or cache password is never echoed
 
 
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DJANGO_SECRET_KEY": None, "DJANGO_SECRET_KEY_FILE": "/nonexistent/secret"},
+         "DJANGO_SECRET_KEY_FILE names /nonexistent/secret, which cannot be read"
+         " (FileNotFoundError)"),
+        ({"DJANGO_SECRET_KEY": None, "DJANGO_SECRET_KEY_FILE": "/dev/null"},
+         "DJANGO_SECRET_KEY_FILE names /dev/null, which is empty"),
+        ({"DATABASE_URL": None, "DATABASE_URL_FILE": "/dev/null"},
+         "DATABASE_URL_FILE names /dev/null, which is empty"),
+    ],
+)
+def test_a_secret_file_that_cannot_be_used_stops_start_up_naming_it(env, says):
+    result = run_app(["manage.py", "check"], **env)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [f"configuration error: {says}"]
+
+
+def test_a_secret_set_twice_is_refused(tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text(secrets.token_urlsafe(50))
+    result = run_app(["manage.py", "check"], DJANGO_SECRET_KEY_FILE=str(secret))
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: set DJANGO_SECRET_KEY or DJANGO_SECRET_KEY_FILE, not both"]
+
+
+def test_secrets_are_read_from_files(tmp_path):
+    key, url = tmp_path / "secret_key", tmp_path / "database_url"
+    key.write_text(GOOD_ENV["DJANGO_SECRET_KEY"] + "\n")
+    url.write_text("postgres://library:from-a-file@db.example.invalid:5432/files\n")
+    code = ("import django; django.setup(); from django.conf import settings as s; "
+            "db = s.DATABASES['default']; print(s.SECRET_KEY, db['PASSWORD'], db['NAME'])")
+    result = run_app(["-c", code], DJANGO_SECRET_KEY=None, DATABASE_URL=None,
+                     DJANGO_SECRET_KEY_FILE=str(key), DATABASE_URL_FILE=str(url))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [GOOD_ENV["DJANGO_SECRET_KEY"], "from-a-file", "files"]
+
+
 def test_bad_configuration_stops_the_wsgi_app_with_one_line():
     result = run_app(["-c", "import django, library.wsgi"], DJANGO_SECRET_KEY=None)
     assert result.returncode == 3  # gunicorn halts instead of respawning workers
