@@ -28,12 +28,14 @@ export STACKS_SERVICE := $(value SERVICE)
 export STACKS_SINCE := $(value SINCE)
 export STACKS_GREP := $(value GREP)
 export STACKS_FOLLOW := $(value FOLLOW)
+# make lab ENGINE=compose|swarm (deploy/lab/lab checks it).
+export LAB_ENGINE := $(value ENGINE)
 
 # The image: name and the revision it reports at /version (REVISION as given, else the git
 # revision), passed the same way.
 IMAGE ?= library
 export STACKS_IMAGE_REVISION := $(or $(value REVISION),$(shell git rev-parse HEAD 2>/dev/null || echo unknown))
-unexport ENV REVISION TYPE AT BACKUP CONFIRM STATE HOST CMD SERVICE SINCE GREP FOLLOW
+unexport ENV REVISION TYPE AT BACKUP CONFIRM STATE HOST CMD SERVICE SINCE GREP FOLLOW ENGINE
 
 # The docker client every script and test uses: one that can do BuildKit builds, chosen by
 # tools/offline/docker-client (DOCKER=... on the command line or in the environment wins).
@@ -53,7 +55,7 @@ setup: ## install what this machine needs (Debian packages, uv, Docker engine); 
 venv: setup ## the operator's virtualenv (.venv: ansible, linters, testinfra)
 	uv sync --frozen --quiet
 
-lab: venv ## make two local Debian hosts and deploy the library to them with site.yml
+lab: venv ## make two local Debian hosts and deploy the library to them with site.yml (ENGINE=swarm: as one swarm)
 	deploy/lab/lab up
 
 lab-down: ## remove everything `make lab` made

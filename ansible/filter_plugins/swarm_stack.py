@@ -11,8 +11,8 @@ says it the way Swarm understands it:
 - what Swarm has no notion of goes: `restart` (deploy.restart_policy says it), `depends_on`
   (Swarm starts everything at once and restarts what fails), `profiles`, `shm_size`,
   `security_opt` (services cannot set no-new-privileges: noted in the README), `pull_policy`;
-- services not meant for the stack go: `migrate` (a one-shot container before each update,
-  on a manager, attached to the stack's network) and any in `leave_out`.
+- services not meant for the stack go: `migrate` (the deploy runs the migrations as a one-shot
+  job before each update of web, swarm_migrate.yml) and any in `leave_out`.
 """
 
 from __future__ import annotations

@@ -3,8 +3,13 @@
 # as the superuser over the local socket: the app's own role, "library", which owns the
 # database and its schema (so migrations work) but is no superuser and can create no database
 # or role. Its password comes from LIBRARY_DB_PASSWORD, read by psql itself (\getenv), so it
-# never appears on a command line.
+# never appears on a command line; or from the file LIBRARY_DB_PASSWORD_FILE names (a Swarm secret).
 set -Eeuo pipefail
+
+if [ -n "${LIBRARY_DB_PASSWORD_FILE:-}" ]; then
+  LIBRARY_DB_PASSWORD=$(<"$LIBRARY_DB_PASSWORD_FILE")
+  export LIBRARY_DB_PASSWORD
+fi
 
 if [ -z "${LIBRARY_DB_PASSWORD:-}" ]; then
   echo "db-init: LIBRARY_DB_PASSWORD is required to create the library role" >&2

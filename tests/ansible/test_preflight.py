@@ -29,6 +29,29 @@ CHECK_TASKS = [
 
 EXTERNAL_DB = "postgres://library:fake-test-only-password@db.invalid:5432/library"
 
+# staging as a swarm of two nodes: library-staging-1 manages it and keeps the database's volume.
+SWARM_INVENTORY = """
+all:
+  children:
+    library:
+      hosts:
+        library-staging-1: {ansible_host: 198.51.100.20, swarm_node_labels: {library.db: "true"}}
+        library-staging-2: {ansible_host: 198.51.100.21%s}
+    managers:
+      hosts:
+        library-staging-1:
+    backup:
+      hosts:
+        library-backup-staging-1: {ansible_host: 198.51.100.30}
+"""
+SWARM = {"library_engine": "swarm", "library_backup_repository_host": "", "library_domain": ""}
+
+
+def swarm_case(extra_vars=None, second_node=""):
+    return Case("staging", extra_vars={**SWARM, **(extra_vars or {})},
+                files={"inventory.yml": SWARM_INVENTORY % second_node})
+
+
 VALID = {
     # production: its shared database's URL asks for sslmode=verify-full, against its CA file.
     "production-valid": Case("production"),
@@ -48,6 +71,7 @@ VALID = {
     "database-tls-opt-out-no-sslmode": Case(
         "production", extra_vars={"library_database_url": EXTERNAL_DB, "library_database_tls_verify": False},
     ),
+    "swarm-valid": swarm_case({"library_web_replicas": 4}),
     "images-by-digest": Case(
         "production",
         extra_vars={"library_postgres_image": "postgres:17@sha256:" + "ab" * 32,
@@ -181,6 +205,17 @@ BAD = {
         "docker_daemon_options",
         Case("staging", extra_vars={"docker_swarm_node": True, "docker_daemon_options": {"live-restore": True}}),
     ),
+    # The engine, and what swarm needs of the inventory.
+    "library-engine-unknown": ("library_engine", Case("staging", extra_vars={"library_engine": "nomad"})),
+    "swarm-without-managers": ("managers", Case("staging", extra_vars=SWARM)),
+    "swarm-engines-differ": ("library_engine", swarm_case(second_node=", library_engine: compose")),
+    "swarm-with-backups": (
+        "library_backup_repository_host",
+        swarm_case({"library_backup_repository_host": "library-backup-staging-1"}),
+    ),
+    "swarm-two-database-nodes": ("swarm_node_labels", swarm_case(second_node=', swarm_node_labels: {library.db: "true"}')),
+    "swarm-live-restore": ("docker_daemon_options", swarm_case({"docker_daemon_options": {"live-restore": True}})),
+    "swarm-no-replicas": ("library_web_replicas", swarm_case({"library_web_replicas": 0})),
 }
 
 # Values that slipped through once: Python's re.match accepts `$` before a trailing newline

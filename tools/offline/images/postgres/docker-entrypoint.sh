@@ -28,6 +28,11 @@ if [ "$(id -u)" = "0" ]; then
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 
+# POSTGRES_PASSWORD_FILE: the password in a file (a Swarm secret), as the official image reads it.
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+  POSTGRES_PASSWORD=$(<"$POSTGRES_PASSWORD_FILE")
+fi
+
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   if [ -z "${POSTGRES_PASSWORD:-}" ]; then
     log "POSTGRES_PASSWORD is required to initialise a new database (refusing an open server)"

@@ -1,0 +1,192 @@
+"""The library on Docker Swarm in the lab (library_engine swarm), in order (run with -x, after the
+compose lifecycle, on the same lab): the lab moves from compose to one swarm (lab-1 manages it and
+keeps the database, lab-2 works) and keeps its data; testinfra checks the cluster; then, under a
+steady load through both nodes' proxies, a rolling update, a release that never becomes ready
+(Swarm rolls it back by itself and the deploy fails naming why), a lost node, scaling web from
+2 to 4, and a rollback. Every figure is printed; failed requests must be none."""
+
+import os
+import time
+
+import pytest
+import requests
+import testinfra
+import yaml
+from conftest import DOCKER, HOSTS, ROOT, STATE, get, playbook, post, publish, releases, sh, site_yml, wait_for
+from load import SteadyLoad
+
+# As in test_lifecycle: the worst request a user may see during a step (goal 1 s, printed).
+SLOWEST = 3.0
+LAB_1 = f"http://{HOSTS['lab-1']}"
+MANAGER = "lab-1"
+story = {}
+
+
+def node(name):
+    return testinfra.get_host(f"ssh://{name}", ssh_config=str(STATE / "ssh_config"))
+
+
+def docker(name, command):
+    """A docker command on lab host NAME (as root); its stdout, which it must give."""
+    out = node(name).run(f"sudo docker {command}")
+    assert out.rc == 0, f"{name}: docker {command}: {out.stderr}"
+    return out.stdout
+
+
+def services():
+    """{service: 'running/desired'} of the stack, as the manager reports it."""
+    lines = docker(MANAGER, "service ls --filter label=com.docker.stack.namespace=library "
+                            "--format '{{.Name}} {{.Replicas}}'").split("\n")
+    return dict(line.split()[:2] for line in lines if line.strip())
+
+
+def web_tasks():
+    """[(node, state)] of web's tasks that should run."""
+    out = docker(MANAGER, "service ps library_web --filter desired-state=running "
+                          "--format '{{.Node}} {{.CurrentState}}'")
+    return [tuple(line.split()[:2]) for line in out.splitlines() if line.strip()]
+
+
+def revisions():
+    answers = {}
+    for name, ip in HOSTS.items():
+        try:
+            answers[name] = get(f"http://{ip}/version").json()["revision"]
+        except (requests.RequestException, ValueError, KeyError) as e:
+            answers[name] = f"no revision: {e!r}"
+    return answers
+
+
+def under_load(step, urls=None):
+    with SteadyLoad(urls or [f"http://{ip}/" for ip in HOSTS.values()]) as load:
+        result = step()
+    report = load.report()
+    print(f"load during the step: {report.summary()}", flush=True)
+    story.setdefault("figures", []).append(report.summary())
+    assert report.total > 20, report.summary()
+    assert report.failed == 0, report.summary()
+    assert report.slowest <= SLOWEST, report.summary()
+    return result
+
+
+def build(tag):
+    r = sh(ROOT / "tools/build-image", "library", tag, env={**os.environ, "VERSION": "0.0.0-e2e"})
+    assert r.returncode == 0, "tools/build-image failed"
+    publish(tag)
+
+
+def test_the_lab_moves_to_one_swarm_and_keeps_its_data(lab_secrets, admin_username, first_revision):
+    token = post(f"{LAB_1}/api/v1/auth/token/",
+                 {"username": admin_username, "password": lab_secrets["vault_library_admin_password"]})["token"]
+    auth = {"Authorization": f"Token {token}"}
+    books = get(f"{LAB_1}/api/v1/books/", headers=auth).json()["count"]
+    assert books > 0
+    r = sh(ROOT / "deploy/lab/lab", "up", timeout=1800,
+           env={**os.environ, "LAB_ENGINE": "swarm", "LAB_REVISION": first_revision, "STACKS_LAB_LOCKED": "1"})
+    assert r.returncode == 0, r.stdout[-3000:]
+    # lab-1's database, taken over by the swarm's db service: the same books, and the token.
+    for ip in HOSTS.values():
+        assert get(f"http://{ip}/readyz").status_code == 200
+        assert get(f"http://{ip}/api/v1/books/", headers=auth).json()["count"] == books
+    story.update(auth=auth, books=books)
+
+
+def test_every_node_is_ready_and_lab_1_leads():
+    out = docker(MANAGER, "node ls --format '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'")
+    nodes = sorted(line.split() for line in out.splitlines())
+    assert [n[1:3] for n in nodes] == [["Ready", "Active"]] * len(HOSTS), out
+    assert [n[3:] for n in nodes].count(["Leader"]) == 1, out
+
+
+def test_the_stack_has_converged():
+    assert services() == {"library_web": "2/2", "library_proxy": f"{len(HOSTS)}/{len(HOSTS)}",
+                          "library_db": "1/1", "library_cache": "1/1"}
+
+
+def test_the_database_runs_on_the_labelled_node():
+    out = docker(MANAGER, "service ps library_db --filter desired-state=running --format '{{.Node}}'")
+    assert out.split() == [docker(MANAGER, "node inspect self --format '{{.Description.Hostname}}'").strip()]
+
+
+@pytest.mark.parametrize("name", sorted(HOSTS))
+def test_no_secret_is_in_any_container_environment(name, lab_secrets):
+    secrets = [lab_secrets[key] for key in ("vault_library_secret_key", "vault_library_db_password")]
+    ids = docker(name, "ps -q").split()
+    assert ids, f"{name} runs no container"
+    environments = docker(name, "inspect --format '{{json .Config.Env}}' " + " ".join(ids))
+    assert not [s for s in secrets if s in environments]
+    assert "DJANGO_SECRET_KEY_FILE=/run/secrets/django_secret_key" in environments or name not in {
+        n for n, _ in web_tasks()}
+
+
+def test_web_reads_its_secrets_from_files():
+    name = web_tasks()[0][0]
+    web = docker(name, "ps -q --filter label=com.docker.swarm.service.name=library_web").split()[0]
+    assert docker(name, f"exec {web} ls /run/secrets").split() == ["database_url", "django_secret_key"]
+
+
+def test_rolling_update_under_load(first_revision):
+    tag = f"{first_revision[:12]}-e2e-swarm"
+    build(tag)
+    started = time.monotonic()
+    run = under_load(lambda: site_yml(tag))
+    print(f"rolling update: {time.monotonic() - started:.0f} s", flush=True)
+    assert run.rc == 0, run.text[-3000:]
+    assert revisions() == {name: tag for name in HOSTS}
+    assert services()["library_web"] == "2/2"
+    for name in HOSTS:
+        assert releases(name)[-1] == (tag, "ok")
+    story["upgrade"] = tag
+
+
+def test_a_release_that_never_gets_ready_is_rolled_back_by_swarm():
+    upgrade = story["upgrade"]
+    broken = f"{upgrade}-never-ready"
+    r = sh(DOCKER, "build", "-q", "--build-arg", f"BASE=library:{upgrade}", "-t",
+           f"library:{broken}", ROOT / "tests/e2e/never-ready")
+    assert r.returncode == 0
+    publish(broken)
+    run = under_load(lambda: site_yml(broken))
+    assert run.rc != 0, "site.yml succeeded with an image that never becomes ready"
+    assert "web did not take" in run.text and "rollback_completed" in run.text, run.text[-3000:]
+    assert revisions() == {name: upgrade for name in HOSTS}
+    for name in HOSTS:
+        assert releases(name)[-1] == (broken, "failed")
+
+
+def test_a_lost_node_is_healed_and_rejoins():
+    lost, kept = "lab-2", HOSTS["lab-1"]
+    with SteadyLoad([f"http://{kept}/"]) as load:
+        stopped = time.monotonic()
+        assert sh(DOCKER, "stop", f"stacks-{lost}").returncode == 0
+        wait_for("web's 2 tasks running on lab-1 alone",
+                 lambda: [t for t in web_tasks() if t == ("lab-1", "Running")] == [("lab-1", "Running")] * 2
+                 and len(web_tasks()) == 2, seconds=180, interval=1)
+        rescheduled = time.monotonic() - stopped
+        assert sh(DOCKER, "start", f"stacks-{lost}").returncode == 0
+        wait_for(f"{lost} Ready again", lambda: "Ready" in docker(
+            MANAGER, f"node inspect {lost} --format '{{{{.Status.State}}}}'").title(), seconds=180)
+        wait_for("every proxy running", lambda: services()["library_proxy"] == f"{len(HOSTS)}/{len(HOSTS)}",
+                 seconds=180)
+    report = load.report()
+    print(f"node lost: web rescheduled in {rescheduled:.1f} s; load: {report.summary()}", flush=True)
+    story.setdefault("figures", []).append(f"rescheduled in {rescheduled:.1f} s; {report.summary()}")
+    assert report.failed == 0, report.summary()
+    assert get(f"http://{HOSTS[lost]}/api/v1/books/", headers=story["auth"]).json()["count"] == story["books"]
+
+
+def test_scaling_web_to_4_is_one_variable_and_one_deploy():
+    run = under_load(lambda: site_yml(story["upgrade"], "-e", "library_web_replicas=4"))
+    assert run.rc == 0, run.text[-3000:]
+    assert services()["library_web"] == "4/4"
+    # Swarm spreads the new tasks over the nodes.
+    assert {n for n, _ in web_tasks()} == set(HOSTS)
+
+
+def test_rollback_goes_back_one_release_under_load(first_revision):
+    run = under_load(lambda: playbook("rollback.yml", "-e", "library_web_replicas=4"))
+    assert run.rc == 0, run.text[-3000:]
+    assert revisions() == {name: first_revision for name in HOSTS}
+    for name in HOSTS:
+        assert releases(name)[-1] == (first_revision, "ok")
+    print("swarm figures:\n  " + "\n  ".join(story["figures"]), flush=True)
