@@ -208,7 +208,10 @@ BAD = {
     # The engine, and what swarm needs of the inventory.
     "library-engine-unknown": ("library_engine", Case("staging", extra_vars={"library_engine": "nomad"})),
     "swarm-without-managers": ("managers", Case("staging", extra_vars=SWARM)),
-    "swarm-engines-differ": ("library_engine", swarm_case(second_node=", library_engine: compose")),
+    "swarm-engines-differ": ("library_engine", Case(
+        "staging", extra_vars={key: value for key, value in SWARM.items() if key != "library_engine"},
+        files={"inventory.yml": (SWARM_INVENTORY % "").replace("198.51.100.20,", "198.51.100.20, library_engine: swarm,")},
+    )),
     "swarm-with-backups": (
         "library_backup_repository_host",
         swarm_case({"library_backup_repository_host": "library-backup-staging-1"}),
