@@ -11,8 +11,20 @@ import time
 import pytest
 import requests
 import testinfra
-import yaml
-from conftest import DOCKER, HOSTS, ROOT, STATE, get, playbook, post, publish, releases, sh, site_yml, wait_for
+from conftest import (
+    DOCKER,
+    HOSTS,
+    ROOT,
+    STATE,
+    get,
+    playbook,
+    post,
+    publish,
+    releases,
+    sh,
+    site_yml,
+    wait_for,
+)
 from load import SteadyLoad
 
 # As in test_lifecycle: the worst request a user may see during a step (goal 1 s, printed).
