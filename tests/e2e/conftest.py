@@ -81,6 +81,24 @@ def post(url, data, headers=None):
     return r.json()
 
 
+def build(tag, version="0.0.0-e2e"):
+    """library:TAG built from the working tree and pushed to the lab registry."""
+    r = sh(ROOT / "tools/build-image", "library", tag, env={**os.environ, "VERSION": version})
+    assert r.returncode == 0, "tools/build-image failed"
+    publish(tag)
+
+
+def revisions():
+    """{host: revision its /version reports}, or what went wrong instead of the revision."""
+    answers = {}
+    for name, ip in HOSTS.items():
+        try:
+            answers[name] = get(f"http://{ip}/version").json()["revision"]
+        except (requests.RequestException, ValueError, KeyError) as e:
+            answers[name] = f"no revision: {e!r}"
+    return answers
+
+
 def wait_for(what, check, seconds=60, interval=2):
     """Poll check() until it returns a truthy value; fail naming `what` after `seconds`."""
     deadline = time.monotonic() + seconds

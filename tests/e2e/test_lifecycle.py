@@ -8,17 +8,16 @@ Starts from `deploy/lab/lab up` (tests/e2e/run does it)."""
 
 import hashlib
 import json
-import os
 import subprocess
 import time
 import uuid
 
 import pytest
-import requests
 from conftest import (
     DOCKER,
     HOSTS,
     ROOT,
+    build,
     get,
     isbn13,
     playbook,
@@ -26,6 +25,7 @@ from conftest import (
     publish,
     release_lines,
     releases,
+    revisions,
     sh,
     site_yml,
     ssh,
@@ -54,24 +54,6 @@ def under_load(step):
     assert report.failed == 0, report.summary()
     assert report.slowest <= SLOWEST, report.summary()
     return result
-
-
-def build(tag, version="0.0.0-e2e"):
-    """library:TAG built from the working tree and pushed to the lab registry."""
-    r = sh(ROOT / "tools/build-image", "library", tag, env={**os.environ, "VERSION": version})
-    assert r.returncode == 0, "tools/build-image failed"
-    publish(tag)
-
-
-def revisions():
-    """{host: revision its /version reports}, or what went wrong instead of the revision."""
-    answers = {}
-    for name, ip in HOSTS.items():
-        try:
-            answers[name] = get(f"http://{ip}/version").json()["revision"]
-        except (requests.RequestException, ValueError, KeyError) as e:
-            answers[name] = f"no revision: {e!r}"
-    return answers
 
 
 def created_services(name, since):

@@ -9,18 +9,19 @@ import os
 import time
 
 import pytest
-import requests
 import testinfra
 from conftest import (
     DOCKER,
     HOSTS,
     ROOT,
     STATE,
+    build,
     get,
     playbook,
     post,
     publish,
     releases,
+    revisions,
     sh,
     site_yml,
     wait_for,
@@ -60,16 +61,6 @@ def web_tasks():
     return [tuple(line.split()[:2]) for line in out.splitlines() if line.strip()]
 
 
-def revisions():
-    answers = {}
-    for name, ip in HOSTS.items():
-        try:
-            answers[name] = get(f"http://{ip}/version").json()["revision"]
-        except (requests.RequestException, ValueError, KeyError) as e:
-            answers[name] = f"no revision: {e!r}"
-    return answers
-
-
 def figure(what):
     """Print a figure and keep it in .state/swarm-figures.log (tests/e2e/run prints the file:
     pytest shows a passing test's output only when asked)."""
@@ -88,12 +79,6 @@ def under_load(step, what):
     assert report.failed == 0, report.summary()
     assert report.slowest <= SLOWEST, report.summary()
     return result
-
-
-def build(tag):
-    r = sh(ROOT / "tools/build-image", "library", tag, env={**os.environ, "VERSION": "0.0.0-e2e"})
-    assert r.returncode == 0, "tools/build-image failed"
-    publish(tag)
 
 
 def test_the_lab_moves_to_one_swarm_and_keeps_its_data(lab_secrets, admin_username, first_revision):
