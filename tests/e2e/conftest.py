@@ -88,6 +88,17 @@ def build(tag, version="0.0.0-e2e"):
     publish(tag)
 
 
+def build_never_ready(base):
+    """library:BASE-never-ready (tests/e2e/never-ready: it starts but never serves), pushed to
+    the lab registry; returns its tag."""
+    broken = f"{base}-never-ready"
+    r = sh(DOCKER, "build", "-q", "--build-arg", f"BASE=library:{base}", "-t",
+           f"library:{broken}", ROOT / "tests/e2e/never-ready")
+    assert r.returncode == 0
+    publish(broken)
+    return broken
+
+
 def revisions():
     """{host: revision its /version reports}, or what went wrong instead of the revision."""
     answers = {}

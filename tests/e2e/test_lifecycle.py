@@ -14,19 +14,17 @@ import uuid
 
 import pytest
 from conftest import (
-    DOCKER,
     HOSTS,
     ROOT,
     build,
+    build_never_ready,
     get,
     isbn13,
     playbook,
     post,
-    publish,
     release_lines,
     releases,
     revisions,
-    sh,
     site_yml,
     ssh,
     wait_for,
@@ -189,11 +187,7 @@ def test_releases_log_records_both(name, first_revision):
 
 def test_never_ready_revision_fails_and_previous_keeps_serving():
     second = story["second"]
-    broken = f"{second}-never-ready"
-    r = sh(DOCKER, "build", "-q", "--build-arg", f"BASE=library:{second}", "-t",
-           f"library:{broken}", ROOT / "tests/e2e/never-ready")
-    assert r.returncode == 0
-    publish(broken)
+    broken = build_never_ready(second)
     # A shorter readiness budget than the default: this revision will never be ready.
     run = under_load(lambda: site_yml(broken, "-e", "library_ready_timeout=20"))
     assert run.rc != 0, "site.yml succeeded with an image that never becomes ready"

@@ -16,10 +16,10 @@ from conftest import (
     ROOT,
     STATE,
     build,
+    build_never_ready,
     get,
     playbook,
     post,
-    publish,
     releases,
     revisions,
     sh,
@@ -148,11 +148,7 @@ def test_rolling_update_under_load(first_revision):
 
 def test_a_release_that_never_gets_ready_is_rolled_back_by_swarm():
     upgrade = story["upgrade"]
-    broken = f"{upgrade}-never-ready"
-    r = sh(DOCKER, "build", "-q", "--build-arg", f"BASE=library:{upgrade}", "-t",
-           f"library:{broken}", ROOT / "tests/e2e/never-ready")
-    assert r.returncode == 0
-    publish(broken)
+    broken = build_never_ready(upgrade)
     run = under_load(lambda: site_yml(broken), "release rolled back by Swarm")
     assert run.rc != 0, "site.yml succeeded with an image that never becomes ready"
     assert "web did not take" in run.text and "rollback_completed" in run.text, run.text[-3000:]
