@@ -10,7 +10,7 @@ says it the way Swarm understands it:
 - `tmpfs` paths become tmpfs mounts (Swarm ignores the short form);
 - what Swarm has no notion of goes: `restart` (deploy.restart_policy says it), `depends_on`
   (Swarm starts everything at once and restarts what fails), `profiles`, `shm_size`,
-  `security_opt` (services cannot set no-new-privileges: noted in the README), `pull_policy`;
+  `security_opt` (services cannot set no-new-privileges: noted in docs/architecture.md), `pull_policy`;
 - services not meant for the stack go: `migrate` (the deploy runs the migrations as a one-shot
   job before each update of web, swarm_migrate.yml) and any in `leave_out`.
 """

@@ -1,4 +1,4 @@
-"""ansible/status.yml (`make status`) and ansible/prune.yml through tools/prune (`make prune`)
+"""ansible/status.yml (`make status`) and ansible/prune.yml (`make prune`) through the stacks command
 against fake hosts asked with a local connection: a loopback server plays the proxy's /version,
 releases.log and the deploy lock are files in a temporary folder, and DOCKER_HOST names a socket
 that does not exist, so no Docker of this machine is looked at or pruned. A host reached over
@@ -81,8 +81,11 @@ def fleet(tmp_path):
         ssh.write_text(RECORDING_SSH, encoding="utf-8")
         ssh.chmod(0o755)
         (tmp_path / "ssh-calls.jsonl").touch()
+        # The command's whole environment, nothing inherited (a CI runner's RUNNER_TEMP, GITHUB_*...).
         return {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "DEPLOY_", "DOCKER_"))},
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "LANG": "C.UTF-8",
             "DEPLOY_ENVIRONMENTS": str(tmp_path / "envs"),
             "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock",
             "ANSIBLE_SSH_EXECUTABLE": str(ssh),
@@ -96,8 +99,8 @@ def fleet(tmp_path):
 
 
 def tool(name, env, *args):
-    return read_run(subprocess.run([str(ROOT / "tools" / name), "ci", *args], capture_output=True, text=True,
-                                   env=env, timeout=180, check=False))
+    return read_run(subprocess.run([str(ROOT / ".venv" / "bin" / "stacks"), name, "ci", *args], capture_output=True,
+                                   text=True, env=env, timeout=180, check=False))
 
 
 def table(run) -> list[str]:

@@ -58,13 +58,19 @@ def test_no_docker_client_path_is_pinned_outside_tools_offline():
     assert pinned == []
 
 
-def test_the_makefile_exports_the_client_docker_client_picks():
+def test_the_makefile_leaves_the_choice_of_client_to_the_scripts_that_run_docker():
+    """make reads the Makefile before `make setup` installs the engine and its client: a client
+    chosen then would be whatever docker a fresh machine had on PATH (a newer one without buildx,
+    whose builds fail). The scripts ask tools/offline/docker-client when they run; DOCKER given
+    by the person wins."""
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    shown = subprocess.run(["make", "-s", "-C", str(ROOT), "--eval", "show-docker: ; @echo $$DOCKER", "show-docker"],
-                           capture_output=True, text=True, check=True, env=env).stdout.strip()
-    picked = subprocess.run([str(DOCKER_CLIENT)], capture_output=True, text=True, check=True, env=env).stdout.strip()
-    assert shown == picked
-    assert shown
+
+    def shown(extra):
+        return subprocess.run(["make", "-s", "-C", str(ROOT), "--eval", 'show-docker: ; @echo "[$$DOCKER]"', "show-docker"],
+                              capture_output=True, text=True, check=True, env={**env, **extra}).stdout.strip()
+
+    assert shown({}) == "[]"
+    assert shown({"DOCKER": "/opt/docker"}) == "[/opt/docker]"
 
 
 # ---- docker-client ---------------------------------------------------------------------------

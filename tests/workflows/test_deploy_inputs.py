@@ -1,5 +1,5 @@
 """Hostile deploy inputs run nothing. What a person types into "Run workflow" (revision,
-environment) reaches `make deploy` and tools/deploy; each hostile value below carries a command
+environment) reaches `make deploy` and the stacks command; each hostile value below carries a command
 that would create a marker file if make or a shell ever interpreted it. The real recipe and the
 workflow's own input check run with them: each refuses the value with one line, and the marker
 never appears. (`-o venv`: the recipe under test is deploy's; the suite's venv already exists.)"""
@@ -40,8 +40,9 @@ def marker(tmp_path):
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("ENV", "REVISION", "MAKEFLAGS", "MAKELEVEL")}
-    return {**env, **extra}
+    """The whole environment of make: nothing inherited but PATH (a runner's RUNNER_TEMP,
+    GITHUB_STEP_SUMMARY and the rest stay out)."""
+    return {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8", **extra}
 
 
 def make_deploy(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -73,7 +74,8 @@ def test_a_hostile_environment_name_runs_nothing(marker, index):
     value = hostile_values(marker)[index].replace(SHA, "production")
     result = make_deploy(env=clean_env(REVISION=SHA, ENV=value))
     assert result.returncode == 2
-    assert "has no deploy/" in result.stderr, result.stderr
+    assert result.stderr.startswith("deploy: ENV '") and "is not an environment name" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 2  # one line, then make's own
 
 
 @pytest.mark.parametrize("index", range(9))
@@ -104,7 +106,7 @@ def test_the_workflow_input_check_refuses_what_is_not_a_full_sha(revision):
     assert "is not a full git sha" in result.stderr
 
 
-def test_a_good_environment_and_revision_from_the_environment_reach_tools_deploy(tmp_path):
+def test_a_good_environment_and_revision_from_the_environment_reach_the_stacks_command(tmp_path):
     """The values arrive intact: an unknown environment is named back exactly."""
     result = make_deploy(env=clean_env(REVISION=SHA, ENV="nowhere"))
     assert result.returncode == 2
@@ -120,4 +122,15 @@ def test_a_hostile_revision_reaches_make_image_as_text(marker, index):
     result = subprocess.run(["make", "--no-print-directory", "-n", "-o", "setup", "image"], cwd=ROOT,
                             capture_output=True, text=True, env=clean_env(REVISION=value), timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith('tools/build-image "library" "$STACKS_IMAGE_REVISION"'), result.stdout
+    assert result.stdout.strip().endswith('tools/build-image "$STACKS_IMAGE" "$STACKS_IMAGE_REVISION"'), result.stdout
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_a_hostile_image_name_reaches_make_image_as_text(marker, index):
+    """IMAGE too: make takes it as text (a `$(shell ...)` in it never runs) and the recipe hands
+    it on as one quoted argument."""
+    value = hostile_values(marker)[index]
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-o", "setup", "image", f"IMAGE={value}"], cwd=ROOT,
+                            capture_output=True, text=True, env=clean_env(), timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith('tools/build-image "$STACKS_IMAGE" "$STACKS_IMAGE_REVISION"'), result.stdout

@@ -218,7 +218,11 @@ def test_the_images_are_pushed_to_ghcr_by_the_only_job_that_may_write_packages()
             assert publish["outputs"][name] == f"${{{{ steps.{step_id}.outputs.{name} }}}}"
         assert ". .github/scripts/lib/registry.sh" in (scripts / script).read_text(encoding="utf-8")
     assert set(publish["outputs"]) == {"image", "digest", "db-image"}
-    assert "make image" in (scripts / "publish-image").read_text(encoding="utf-8")
+    # The pipeline builds and pushes as a person does: make push-image's script, which builds
+    # with make image's.
+    assert "tools/push-image" in (scripts / "publish-image").read_text(encoding="utf-8")
+    assert "tools/build-image" in (rules.ROOT / "tools" / "push-image").read_text(encoding="utf-8")
+    assert re.search(r"^push-image:.*\n\ttools/push-image ", (rules.ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
     assert "compose/db" in (scripts / "publish-db-image").read_text(encoding="utf-8")
 
 
