@@ -42,6 +42,13 @@ def as_root(*args, timeout=600, check=True):
     return result
 
 
+def uv_binary() -> str:
+    """uv's own binary (what is on root's PATH may be a shim that runs something else)."""
+    found = subprocess.run(["python3", "-c", "import uv; print(uv.find_uv_bin())"], capture_output=True, text=True,
+                           check=False).stdout.strip()
+    return found or shutil.which("uv")
+
+
 @pytest.fixture(scope="module")
 def newcomer():
     """The newcomer: a user of this machine with a home, an SSH key, a clone of this repository
@@ -59,7 +66,7 @@ def newcomer():
         for program in Path(folder).iterdir():
             if not program.name.startswith("docker") and not (bin_dir / program.name).exists():
                 (bin_dir / program.name).symlink_to(program)
-    shutil.copy(shutil.which("uv"), bin_dir / "uv")  # a copy: root's may live where others cannot read
+    shutil.copy(uv_binary(), bin_dir / "uv")  # a copy: root's may live where others cannot read
     as_root("git", "clone", "--quiet", ROOT, home / "stacks")
     as_root("git", "-C", home / "stacks", "checkout", "--quiet", REVISION)
     as_root("chown", "-R", f"{USER}:{USER}", home)
