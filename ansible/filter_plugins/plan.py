@@ -13,7 +13,7 @@ def library_plan_entry(hostvars: Mapping[str, Any]) -> dict[str, Any]:
     def get(name: str, default: Any = None) -> Any:
         return hostvars[name] if name in hostvars else default
 
-    first_contact = bool(get("base_login_first_contact", False))
+    first_contact = str(get("base_login_first_contact", False)).lower() == "true"
     return {
         "host": get("inventory_hostname"),
         "library": "library" in get("group_names", []),
