@@ -67,8 +67,8 @@ def used_collections(directory: Path) -> set[str]:
     """Every collection (namespace.name) a file under `directory` uses, ansible-core's aside."""
     names: set[str] = set()
     for path in sorted(directory.rglob("*")):
-        if not path.is_file():
-            continue
+        if not path.is_file() or path.suffix not in (".yml", ".yaml", ".cfg", ".j2"):
+            continue  # Python (a plugin's __pycache__ too) names no collection
         text = path.read_text(encoding="utf-8")
         if path.suffix in (".yml", ".yaml"):
             for document in yaml.load_all(text, Loader=_AnyTagLoader):
