@@ -6,6 +6,7 @@ and ansible-playbook run in an environment built here."""
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import socket
 import subprocess
@@ -40,7 +41,7 @@ def environment(tmp_path_factory):
     args = argparse.Namespace(name="far", host="127.0.0.1", domain="", email="", repository="registry.example.com/o/library",
                               login="", key="")
     (tmp / "envs").mkdir()
-    assert new_env.main(args, environ, scan=lambda host: [host_key], out=open(os.devnull, "w")) == 0
+    assert new_env.main(args, environ, scan=lambda host: [host_key], out=io.StringIO()) == 0
     inventory = tmp / "envs" / "far" / "inventory.yml"
     hosts = yaml.safe_load(inventory.read_text())
     hosts["library"]["hosts"]["far-1"]["ansible_port"] = closed_port()
