@@ -102,42 +102,42 @@ run: ## the app alone on SQLite with demo data at http://127.0.0.1:8000 (needs o
 
 venv: ## the operator's virtualenv (.venv: ansible, the stacks command, linters, testinfra); needs only Python and uv
 	@command -v uv >/dev/null || { echo "venv: uv is not installed: https://docs.astral.sh/uv/ (or make setup on Debian)" >&2; exit 2; }
-	uv sync --frozen --quiet
+	@uv sync --frozen --quiet
 
 # ---- Operations: a controller with Python and uv; no root, no Docker ----------------------
 # ENV (a folder of deploy/) and the other inputs are read as plain text at the top of this file.
 new-env: venv ## write deploy/NAME/ for one server: NAME=<name> HOST=<address> [DOMAIN=<domain> EMAIL=<acme email>] [REPOSITORY=...] [LOGIN=root] [KEY=~/.ssh/id_ed25519.pub]
-	$(STACKS) new-env --name="$$STACKS_NAME" --host="$$STACKS_HOST" --domain="$$STACKS_DOMAIN" --email="$$STACKS_EMAIL" --repository="$$STACKS_REPOSITORY" --login="$$STACKS_LOGIN" --key="$$STACKS_KEY"
+	@$(STACKS) new-env --name="$$STACKS_NAME" --host="$$STACKS_HOST" --domain="$$STACKS_DOMAIN" --email="$$STACKS_EMAIL" --repository="$$STACKS_REPOSITORY" --login="$$STACKS_LOGIN" --key="$$STACKS_KEY"
 
 plan: venv ## what a deploy of REVISION=<git sha> to ENV would do, doing nothing ("no changes" when none)
-	$(STACKS) plan --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"
+	@$(STACKS) plan --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"
 
 deploy: venv ## ship REVISION=<git sha> to ENV, start-first, then smoke-check every host
-	$(STACKS) deploy --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"
+	@$(STACKS) deploy --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"
 
 rollback: venv ## every host of ENV back to the release before the one it runs (or REVISION=<sha>), start-first
-	$(STACKS) rollback --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"
+	@$(STACKS) rollback --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"
 
 unlock: venv ## release ENV's deploy lock, left by a run that died
-	$(STACKS) unlock -- "$$STACKS_ENV"
+	@$(STACKS) unlock -- "$$STACKS_ENV"
 
 backup: venv ## a base backup of every database of ENV now (TYPE=incr|diff|full; WAL is archived all the time)
-	$(STACKS) backup --type="$$STACKS_BACKUP_TYPE" -- "$$STACKS_ENV"
+	@$(STACKS) backup --type="$$STACKS_BACKUP_TYPE" -- "$$STACKS_ENV"
 
 restore: venv ## ENV's databases (or HOST's) back to AT="YYYY-MM-DD HH:MM:SS" (UTC), BACKUP=<label> or the latest WAL; says what it would do unless CONFIRM=yes
-	$(STACKS) restore --at="$$STACKS_RESTORE_AT" --backup="$$STACKS_RESTORE_BACKUP" --confirm="$$STACKS_CONFIRM" --host="$$STACKS_HOST" -- "$$STACKS_ENV"
+	@$(STACKS) restore --at="$$STACKS_RESTORE_AT" --backup="$$STACKS_RESTORE_BACKUP" --confirm="$$STACKS_CONFIRM" --host="$$STACKS_HOST" -- "$$STACKS_ENV"
 
 maintenance: venv ## the maintenance page on every host of ENV (STATE=on|off): 503 with Retry-After, health endpoints still answer
-	$(STACKS) maintenance --state="$$STACKS_MAINTENANCE" -- "$$STACKS_ENV"
+	@$(STACKS) maintenance --state="$$STACKS_MAINTENANCE" -- "$$STACKS_ENV"
 
 status: venv ## every host of ENV in one table: revision, image, services' health, disks, deploy lock, last releases
-	$(STACKS) status -- "$$STACKS_ENV"
+	@$(STACKS) status -- "$$STACKS_ENV"
 
 logs: venv ## ENV's compose logs from every host, prefixed by host [SERVICE=web] [SINCE=10m] [GREP=regex] [FOLLOW=1]
-	$(STACKS) logs --service="$$STACKS_SERVICE" --since="$$STACKS_SINCE" --grep="$$STACKS_GREP" --follow="$$STACKS_FOLLOW" -- "$$STACKS_ENV"
+	@$(STACKS) logs --service="$$STACKS_SERVICE" --since="$$STACKS_SINCE" --grep="$$STACKS_GREP" --follow="$$STACKS_FOLLOW" -- "$$STACKS_ENV"
 
 exec: venv ## CMD="manage.py ..." on HOST of ENV, in a one-off container of the running release (stdin passed through)
-	$(STACKS) exec --host="$$STACKS_HOST" --cmd="$$STACKS_CMD" -- "$$STACKS_ENV"
+	@$(STACKS) exec --host="$$STACKS_HOST" --cmd="$$STACKS_CMD" -- "$$STACKS_ENV"
 
 prune: venv ## old images and stopped containers off every host of ENV, keeping what a rollback needs
-	$(STACKS) prune -- "$$STACKS_ENV"
+	@$(STACKS) prune -- "$$STACKS_ENV"

@@ -83,7 +83,7 @@ def decrypt(path: Path, password: str) -> dict:
 BAD = [
     ({"name": "Shop"}, "NAME 'Shop' is not an environment name"),
     ({"name": "../x"}, "NAME '../x' is not an environment name"),
-    ({"name": ""}, "NAME '' is not an environment name"),
+    ({"name": ""}, "NAME '' is required"),
     ({"name": "taken"}, "NAME 'taken' exists already ("),
     ({"host": ""}, "HOST '' is required: the address of your server"),
     ({"host": "not a host!"}, "HOST 'not a host!' is not an IP address or a DNS name"),

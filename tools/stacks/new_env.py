@@ -70,6 +70,8 @@ def admin_name(environ: Mapping[str, str]) -> str:
 
 
 def check(args: argparse.Namespace, environ: Mapping[str, str], folder: Path) -> Request:
+    if not args.name:
+        raise inputs.BadInput("NAME", "", "is required: the new environment's name (make new-env NAME=<name> HOST=<address>)")
     name = inputs.environment_name("NAME", args.name)
     if (folder / name).exists():
         raise inputs.BadInput("NAME", name, f"exists already ({folder / name}): choose another name")
