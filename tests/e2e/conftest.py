@@ -26,6 +26,14 @@ HOSTS = {
 }
 
 
+def make_env():
+    """The environment of a `make` a test runs: this one's, without what a CI runner or an
+    operator's shell would hand the stacks command (a job summary to write to, its temporary
+    folder, CI secrets, ansible settings): the lab is all it may act on."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("GITHUB_", "RUNNER_", "DEPLOY_", "ANSIBLE_")) and k not in ("MAKEFLAGS", "MAKELEVEL")}
+
+
 def sh(*args, timeout=900, **kw):
     """Run a command, show it and its output, return the CompletedProcess (no check)."""
     print("$ " + " ".join(map(str, args)), flush=True)

@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from conftest import HOSTS, ROOT, get, isbn13, post, release_lines, ssh, wait_for
+from conftest import (
+    HOSTS,
+    ROOT,
+    get,
+    isbn13,
+    make_env,
+    post,
+    release_lines,
+    ssh,
+    wait_for,
+)
 
 LAB_1 = f"http://{HOSTS['lab-1']}"
 DB = "sudo docker exec --user postgres library-db-1 psql -X -tA -d library -c"
@@ -26,7 +36,7 @@ def make(*args, timeout=900):
     command = ["make", "--no-print-directory", *args, "ENV=lab"]
     print("$ " + " ".join(command), flush=True)
     started = time.monotonic()
-    r = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    r = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, env=make_env())
     r.seconds = time.monotonic() - started
     print(r.stdout[-6000:], r.stderr[-3000:], sep="\n", flush=True)
     return r

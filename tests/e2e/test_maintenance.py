@@ -48,4 +48,4 @@ def test_off_everything_serves_again():
 def test_a_state_other_than_on_or_off_is_refused_in_one_line():
     r = maintenance("maybe")
     assert r.returncode != 0
-    assert "deploy: STATE 'maybe' is not on or off" in r.stderr
+    assert "maintenance: STATE 'maybe' is not on or off" in r.stderr

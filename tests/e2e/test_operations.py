@@ -15,7 +15,17 @@ import uuid
 
 import pytest
 import requests
-from conftest import HOSTS, REGISTRY, ROOT, get, release_lines, sh, ssh, wait_for
+from conftest import (
+    HOSTS,
+    REGISTRY,
+    ROOT,
+    get,
+    make_env,
+    release_lines,
+    sh,
+    ssh,
+    wait_for,
+)
 
 REPOSITORY = f"{REGISTRY}/library"
 
@@ -24,7 +34,7 @@ def make(*args, stdin=None):
     """make TARGET ENV=lab ... from the repository, with stdin when given (else none); --silent:
     make does not echo its recipes, so stdout is the command's own."""
     return sh("make", "--silent", "--no-print-directory", "-C", ROOT, *args, "ENV=lab", input=stdin or "",
-              timeout=300)
+              timeout=300, env=make_env())
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +154,7 @@ def test_exec_passes_quoted_arguments_and_the_commands_exit_status():
 def test_exec_refuses_a_host_of_another_inventory_before_any_connection():
     r = make("exec", "HOST=library-prod-1", "CMD=manage.py check")
     assert r.returncode != 0
-    assert "manage: HOST 'library-prod-1' is not a host of lab (hosts: lab-1 lab-2)" in r.stderr
+    assert "exec: HOST 'library-prod-1' is not a host of lab (hosts: lab-1 lab-2)" in r.stderr
 
 
 def test_prune_removes_a_stopped_container_and_keeps_what_serves(running_revision):
