@@ -8,7 +8,7 @@ the view itself (so permission or throttle changes show up without editing an an
 - 400 where a body or query parameter can be invalid, 401 everywhere (a bad token is refused
   even where none is needed), 403 for writes (permissions, CSRF) or views that refuse some
   signed-in users, 404 for ids and pages, 409 for writes (a record still referred to, or a
-  race the database caught), 415 for bodies, 429 where the view is throttled;
+  race the database caught), 413 and 415 for bodies, 429 where the view is throttled;
 - integer path ids from 1 to the largest bigint, JSON-only request bodies, and
   allowEmptyValue on query parameters (an empty value means "not given").
 """
@@ -57,6 +57,7 @@ ERRORS = {
     403: (ErrorSerializer, "Signed in, but not allowed (permission or CSRF check)."),
     404: (ErrorSerializer, "No such record, or a page past the last."),
     409: (ErrorSerializer, "Conflicts with stored data (e.g. still referred to, on loan)."),
+    413: (ErrorSerializer, "The body is larger than the server reads (1 MiB by default)."),
     415: (ErrorSerializer, "The body is not JSON."),
     429: (ErrorSerializer, "Too many requests: wait for the Retry-After seconds."),
 }
@@ -109,7 +110,7 @@ class AutoSchema(openapi.AutoSchema):
         if writes:
             codes.add(409)
         if has_body:
-            codes.add(415)
+            codes |= {413, 415}
         if self.view.get_throttles():
             codes.add(429)
         return codes

@@ -71,8 +71,9 @@ def error_body(exc, data) -> dict:
 def bad_request(request, exception):
     if is_api(request):
         if isinstance(exception, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+            # As core.request_body answers (it refuses most such bodies first).
             return JsonResponse(
-                {"detail": "The request body is too large.", "code": "request_too_large"},
+                {"detail": "The request body is too large.", "code": "body_too_large"},
                 status=413,
             )
         return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)

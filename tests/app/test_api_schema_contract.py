@@ -68,7 +68,7 @@ def expected_error_codes(path, method, operation) -> set[str]:
     if method in WRITES:
         codes |= {"403", "409"}
     if "requestBody" in operation:
-        codes |= {"400", "415"}
+        codes |= {"400", "413", "415"}
     if path in LISTS and method == "get":
         codes |= {"400", "404"}  # a bad filter; a page past the last
     if "{id}" in path:
