@@ -8,7 +8,8 @@ the view itself (so permission or throttle changes show up without editing an an
 - 400 where a body or query parameter can be invalid, 401 everywhere (a bad token is refused
   even where none is needed), 403 for writes (permissions, CSRF) or views that refuse some
   signed-in users, 404 for ids and pages, 409 for writes (a record still referred to, or a
-  race the database caught), 413 and 415 for bodies, 429 where the view is throttled;
+  race the database caught), 413 and 415 for bodies, 429 where the view is throttled, 503
+  where its throttle fails closed (sign-in, while the cache cannot count attempts);
 - integer path ids from 1 to the largest bigint, JSON-only request bodies, and
   allowEmptyValue on query parameters (an empty value means "not given").
 """
@@ -60,6 +61,8 @@ ERRORS = {
     413: (ErrorSerializer, "The body is larger than the server reads (1 MiB by default)."),
     415: (ErrorSerializer, "The body is not JSON."),
     429: (ErrorSerializer, "Too many requests: wait for the Retry-After seconds."),
+    503: (ErrorSerializer, "Attempts cannot be counted for a moment (the cache does not "
+                           "answer): wait for the Retry-After seconds."),
 }
 
 
@@ -92,8 +95,9 @@ class AutoSchema(openapi.AutoSchema):
             serializer, description = ERRORS[code]
             responses.setdefault(str(code), self._get_response_for_code(
                 OpenApiResponse(serializer, description), str(code), direction=direction))
-        if "429" in responses:
-            responses["429"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+        for code in ("429", "503"):
+            if code in responses:
+                responses[code].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
         return dict(sorted(responses.items()))
 
     def error_codes(self) -> set[int]:
@@ -111,8 +115,11 @@ class AutoSchema(openapi.AutoSchema):
             codes.add(409)
         if has_body:
             codes |= {413, 415}
-        if self.view.get_throttles():
+        throttles = self.view.get_throttles()
+        if throttles:
             codes.add(429)
+        if any(getattr(throttle, "fails_closed", False) for throttle in throttles):
+            codes.add(503)
         return codes
 
     def every_user_allowed(self) -> bool:

@@ -164,9 +164,11 @@ CACHE_BACKENDS_WITH_METRICS = {
 }
 CACHES["default"]["BACKEND"] = CACHE_BACKENDS_WITH_METRICS[CACHES["default"]["BACKEND"]]
 
+# Every password set through Django (the admin, `manage.py ensure_admin`, changepassword).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
