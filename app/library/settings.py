@@ -152,6 +152,9 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
         # After a failed call, the calls of the next seconds fail at once (core.cache).
         "REDIS_CLIENT_CLASS": "core.cache.FailFastRedis",
         "REDIS_CLIENT_KWARGS": {"skip_seconds": 5},
+        # JSON, not django-redis's default pickle: whatever can write to the cache server
+        # must not be able to run code here by planting an entry (core.cache).
+        "SERIALIZER": "core.cache.JSONSerializer",
     }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "core.cache"

@@ -90,9 +90,10 @@ def cache_hung():
 
 class CacheServer:
     """A cache server of the test's own on a free loopback port (the same binary tools/cache-up
-    runs), to stop and start again."""
+    runs), to stop and start again; `extra`: more of the server's options."""
 
-    def __init__(self):
+    def __init__(self, *extra: str):
+        self.extra = list(extra)
         self.binary = shutil.which("valkey-server") or shutil.which("redis-server")
         assert self.binary, "neither valkey-server nor redis-server on PATH: run tools/cache-up"
         with socket.socket() as probe:
@@ -103,7 +104,7 @@ class CacheServer:
     def start(self):
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", "/tmp", "--logfile", ""],
+             "--appendonly", "no", "--dir", "/tmp", "--logfile", "", *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
