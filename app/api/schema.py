@@ -43,6 +43,25 @@ class ValidationErrorSerializer(ErrorSerializer):
     )
 
 
+class HeldBySerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="The kind of record, e.g. book, copy, loan.")
+    count = serializers.IntegerField(help_text="How many of them refer to this record.")
+    items = serializers.ListField(
+        child=serializers.DictField(child=serializers.JSONField()),
+        help_text="The first ten, by id: each one's id and what names it (a book's title, a "
+                  "copy's barcode, a loan's dates).",
+    )
+
+
+class ProtectedErrorSerializer(ErrorSerializer):
+    """A deletion refused because other records still refer to this one (code `protected`)."""
+
+    held_by = HeldBySerializer(
+        many=True, required=False,
+        help_text="The records that refer to this one, by kind: delete or change them first.",
+    )
+
+
 NO_NUL = "^[^\\u0000]*$"
 # What Python's str.strip() (so DRF's trim_whitespace) removes: a required text field must
 # hold something else, or it is blank once trimmed.
@@ -65,6 +84,9 @@ ERRORS = {
                            "answer): wait for the Retry-After seconds."),
 }
 
+
+PROTECTED = (ProtectedErrorSerializer, "Other records still refer to this one (an author's "
+             "books, a book's copies, a copy's loans): `held_by` names them.")
 
 RETRY_AFTER = {"schema": {"type": "integer", "minimum": 0},
                "description": "Seconds until the next request may be served."}
@@ -93,6 +115,8 @@ class AutoSchema(openapi.AutoSchema):
         responses = super()._get_response_bodies(direction)
         for code in self.error_codes():
             serializer, description = ERRORS[code]
+            if code == 409 and self.method == "DELETE":
+                serializer, description = PROTECTED
             responses.setdefault(str(code), self._get_response_for_code(
                 OpenApiResponse(serializer, description), str(code), direction=direction))
         for code in ("429", "503"):
