@@ -17,7 +17,8 @@ the fault, take the whole site down for the loss of a speed-up. /readyz then ans
 answer in time, so it must stay cheap however often it is asked (Readiness):
 - the migrations are checked (the migration graph loaded, the applied ones read) only until
   the first check that finds none pending: a process's code, hence its migrations, never
-  changes, and migrations are only ever applied, so "none pending" stays true for its life;
+  changes, and migrations are only ever applied, so "none pending" stays true for its life
+  (checked again once after the database failed: what answers then may be a restore);
 - the database is asked one SELECT 1 and the cache one PING, and the answer serves every
   /readyz of the process for the next second (READY_TTL): a flood of probes costs each
   process one query a second, while a database that stops answering shows within a second;
@@ -155,6 +156,8 @@ class Readiness:
     def run(self) -> dict[str, Check]:
         checks = {"database": check_database()}
         if not checks["database"].ok:
+            # What answers when it is back may be another database (a restore): check again.
+            self.migrated = False
             checks["migrations"] = NOT_CHECKED
         elif self.migrated:
             checks["migrations"] = Check("ok")
