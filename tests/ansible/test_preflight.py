@@ -72,6 +72,10 @@ VALID = {
         "production", extra_vars={"library_database_url": EXTERNAL_DB, "library_database_tls_verify": False},
     ),
     "swarm-valid": swarm_case({"library_web_replicas": 4}),
+    # GitHub-hosted runners, knowingly: a CI key from anywhere with SSH open to anywhere.
+    "ci-key-anywhere-accepted": Case(
+        "production", extra_vars={"base_deploy_ci_key_from": [], "base_firewall_ssh_sources": ["0.0.0.0/0"],
+                                  "base_deploy_ci_key_anywhere": True}),
     "images-by-digest": Case(
         "production",
         extra_vars={"library_postgres_image": "postgres:17@sha256:" + "ab" * 32,
@@ -92,6 +96,10 @@ BAD = {
     "secret-key-missing": ("library_secret_key", Case("production", drop_vault=("vault_library_secret_key",))),
     # staging: its one host runs the bundled db, which needs the password (production shares one).
     "db-password-missing": ("library_db_password", Case("staging", drop_vault=("vault_library_db_password",))),
+    "ci-key-and-ssh-open-to-anywhere": (
+        "base_deploy_ci_key_from",
+        Case("production", extra_vars={"base_deploy_ci_key_from": [], "base_firewall_ssh_sources": ["0.0.0.0/0", "::/0"]})),
+    "max-body-too-small": ("library_max_body_bytes", Case("production", extra_vars={"library_max_body_bytes": 100})),
     "throttle-rate-malformed": ("library_throttle_user", Case("production", extra_vars={"library_throttle_user": "600"})),
     # staging has a backup host: its repository is encrypted, and dumps go to age keys.
     "backup-cipher-pass-missing": (
