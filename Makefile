@@ -12,6 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 # every target that touches hosts refuses to run without it.
 export STACKS_ENV := $(value ENV)
 export STACKS_REVISION := $(value REVISION)
+export STACKS_DIGEST := $(value DIGEST)
 export STACKS_BACKUP_TYPE := $(value TYPE)
 export STACKS_RESTORE_AT := $(value AT)
 export STACKS_RESTORE_BACKUP := $(value BACKUP)
@@ -35,7 +36,7 @@ export LAB_ENGINE := $(value ENGINE)
 # as given, else the git revision), passed the same way.
 export STACKS_IMAGE := $(or $(value IMAGE),library)
 export STACKS_IMAGE_REVISION := $(or $(value REVISION),$(shell git rev-parse HEAD 2>/dev/null || echo unknown))
-unexport ENV REVISION TYPE AT BACKUP CONFIRM STATE HOST CMD SERVICE SINCE GREP FOLLOW NAME DOMAIN EMAIL REPOSITORY LOGIN KEY ENGINE IMAGE
+unexport ENV REVISION DIGEST TYPE AT BACKUP CONFIRM STATE HOST CMD SERVICE SINCE GREP FOLLOW NAME DOMAIN EMAIL REPOSITORY LOGIN KEY ENGINE IMAGE
 
 # The docker client: each script that runs docker picks it when it runs (tools/offline/docker-client,
 # after `make setup` has installed the engine and its client), never make when it reads this
@@ -65,7 +66,7 @@ image: setup ## build the app image, tagged with the git revision; prints its si
 push-image: setup ## build the image and push it to REPOSITORY=<registry>/<owner>/library as :<git sha> (docker login first); prints the digest
 	tools/push-image "$$STACKS_REPOSITORY" "$$STACKS_IMAGE_REVISION"
 
-lint: setup venv ## ruff, yamllint, ansible-lint, hadolint, actionlint, shellcheck
+lint: setup venv ## ruff, yamllint, ansible-lint, hadolint, actionlint, zizmor, shellcheck
 	tools/lint
 
 test: lint test-app test-image test-workflows test-tools test-ansible test-lab ## every test, from a fresh machine
@@ -112,8 +113,8 @@ new-env: venv ## write deploy/NAME/ for one server: NAME=<name> HOST=<address> [
 plan: venv ## what a deploy of REVISION=<git sha> to ENV would do, doing nothing ("no changes" when none)
 	@$(STACKS) plan --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"
 
-deploy: venv ## ship REVISION=<git sha> to ENV, start-first, then smoke-check every host
-	@$(STACKS) deploy --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"
+deploy: venv ## ship REVISION=<git sha> [DIGEST=sha256:...] to ENV, start-first, then smoke-check every host
+	@$(STACKS) deploy --revision="$$STACKS_REVISION" --digest="$$STACKS_DIGEST" -- "$$STACKS_ENV"
 
 rollback: venv ## every host of ENV back to the release before the one it runs (or REVISION=<sha>), start-first
 	@$(STACKS) rollback --revision="$$STACKS_REVISION" -- "$$STACKS_ENV"

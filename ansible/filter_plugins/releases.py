@@ -9,6 +9,8 @@ the release stayed). KEY=VALUE words add details: restore-point=NAME@TIME (the r
 before its migrations), from=... (what a restore went back to).
 
 - library_releases: the lines as dicts.
+- library_recorded_digest: the image digest the newest successful release of a revision ran,
+  "" when none is recorded (a rollback pulls it by that digest, never by what the tag says now).
 - library_history: the releases that ran, oldest first, as a stack: a deploy pushes its
   revision, a rollback to V drops everything after V's last place (or pushes V when it was never
   there). Its last item runs now; the one before it is what a rollback goes back to, so two
@@ -54,6 +56,13 @@ def library_history(text: str) -> list[str]:
     return stack
 
 
+def library_recorded_digest(text: str, revision: str) -> str:
+    recorded = [r["digest"] for r in library_releases(text)
+                if r["revision"] == revision and r["result"] == "ok" and r["digest"].startswith("sha256:")]
+    return recorded[-1] if recorded else ""
+
+
 class FilterModule:
     def filters(self):
-        return {"library_releases": library_releases, "library_history": library_history}
+        return {"library_releases": library_releases, "library_history": library_history,
+                "library_recorded_digest": library_recorded_digest}

@@ -6,6 +6,8 @@
   out: they are commands, not the service.
 - library_release_summary: one releases.log entry (library_releases) as one short line.
 - library_duration: seconds as one short figure: 45s, 12m, 5h, 3d.
+- library_drill_summary: a database's last restore drill (the backup host's drill.json entry,
+  or None) as one short cell: "ok 3h ago (backup 5h old)", "FAILED 1h ago: why", "none yet".
 - library_table: rows (dicts with the same keys, in the order the columns are wanted) as a
   text table with a header; a list value is a cell of several lines.
 """
@@ -47,6 +49,15 @@ def library_duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
+def library_drill_summary(result: dict | None, now: float) -> str:
+    if not result:
+        return "none yet"
+    ago = library_duration(int(now) - int(result.get("time", 0)))
+    if result.get("ok"):
+        return f"ok {ago} ago (backup {library_duration(result.get('backup_age') or 0)} old)"
+    return f"FAILED {ago} ago: {result.get('error', '?')}"
+
+
 def library_table(rows: list[dict]) -> str:
     columns: list[str] = []
     for row in rows:
@@ -66,4 +77,5 @@ def library_table(rows: list[dict]) -> str:
 class FilterModule:
     def filters(self):
         return {"library_service_states": library_service_states, "library_release_summary": library_release_summary,
-                "library_table": library_table, "library_duration": library_duration}
+                "library_table": library_table, "library_duration": library_duration,
+                "library_drill_summary": library_drill_summary}

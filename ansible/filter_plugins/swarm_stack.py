@@ -12,7 +12,9 @@ says it the way Swarm understands it:
   (Swarm starts everything at once and restarts what fails), `profiles`, `shm_size`,
   `security_opt` (services cannot set no-new-privileges: noted in docs/architecture.md), `pull_policy`;
 - services not meant for the stack go: `migrate` (the deploy runs the migrations as a one-shot
-  job before each update of web, swarm_migrate.yml) and any in `leave_out`.
+  job before each update of web, swarm_migrate.yml) and any in `leave_out`;
+- with `encrypt` false, the overlay networks' `encrypted` option goes (a kernel without IPsec
+  ESP cannot carry an encrypted overlay: its tasks would not reach each other).
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ UNSUPPORTED = ("restart", "depends_on", "profiles", "shm_size", "security_opt", 
                "container_name", "mem_limit", "pids_limit", "tmpfs")
 
 
-def swarm_stack(config: dict, leave_out: list[str] | None = None) -> dict:
+def swarm_stack(config: dict, leave_out: list[str] | None = None, encrypt: bool = True) -> dict:
     leave_out = {"migrate", *(leave_out or [])}
     stack = {key: copy.deepcopy(value) for key, value in config.items() if key != "name"}
+    if not encrypt:
+        for network in (stack.get("networks") or {}).values():
+            options = (network or {}).get("driver_opts") or {}
+            options.pop("encrypted", None)
+            if network and not options:
+                network.pop("driver_opts", None)
     stack["services"] = {
         name: _service(service) for name, service in config.get("services", {}).items()
         if name not in leave_out

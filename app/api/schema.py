@@ -8,7 +8,8 @@ the view itself (so permission or throttle changes show up without editing an an
 - 400 where a body or query parameter can be invalid, 401 everywhere (a bad token is refused
   even where none is needed), 403 for writes (permissions, CSRF) or views that refuse some
   signed-in users, 404 for ids and pages, 409 for writes (a record still referred to, or a
-  race the database caught), 415 for bodies, 429 where the view is throttled;
+  race the database caught), 413 and 415 for bodies, 429 where the view is throttled, 503
+  where its throttle fails closed (sign-in, while the cache cannot count attempts);
 - integer path ids from 1 to the largest bigint, JSON-only request bodies, and
   allowEmptyValue on query parameters (an empty value means "not given").
 """
@@ -42,6 +43,25 @@ class ValidationErrorSerializer(ErrorSerializer):
     )
 
 
+class HeldBySerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="The kind of record, e.g. book, copy, loan.")
+    count = serializers.IntegerField(help_text="How many of them refer to this record.")
+    items = serializers.ListField(
+        child=serializers.DictField(child=serializers.JSONField()),
+        help_text="The first ten, by id: each one's id and what names it (a book's title, a "
+                  "copy's barcode, a loan's dates).",
+    )
+
+
+class ProtectedErrorSerializer(ErrorSerializer):
+    """A deletion refused because other records still refer to this one (code `protected`)."""
+
+    held_by = HeldBySerializer(
+        many=True, required=False,
+        help_text="The records that refer to this one, by kind: delete or change them first.",
+    )
+
+
 NO_NUL = "^[^\\u0000]*$"
 # What Python's str.strip() (so DRF's trim_whitespace) removes: a required text field must
 # hold something else, or it is blank once trimmed.
@@ -57,10 +77,16 @@ ERRORS = {
     403: (ErrorSerializer, "Signed in, but not allowed (permission or CSRF check)."),
     404: (ErrorSerializer, "No such record, or a page past the last."),
     409: (ErrorSerializer, "Conflicts with stored data (e.g. still referred to, on loan)."),
+    413: (ErrorSerializer, "The body is larger than the server reads (1 MiB by default)."),
     415: (ErrorSerializer, "The body is not JSON."),
     429: (ErrorSerializer, "Too many requests: wait for the Retry-After seconds."),
+    503: (ErrorSerializer, "Attempts cannot be counted for a moment (the cache does not "
+                           "answer): wait for the Retry-After seconds."),
 }
 
+
+PROTECTED = (ProtectedErrorSerializer, "Other records still refer to this one (an author's "
+             "books, a book's copies, a copy's loans): `held_by` names them.")
 
 RETRY_AFTER = {"schema": {"type": "integer", "minimum": 0},
                "description": "Seconds until the next request may be served."}
@@ -89,10 +115,13 @@ class AutoSchema(openapi.AutoSchema):
         responses = super()._get_response_bodies(direction)
         for code in self.error_codes():
             serializer, description = ERRORS[code]
+            if code == 409 and self.method == "DELETE":
+                serializer, description = PROTECTED
             responses.setdefault(str(code), self._get_response_for_code(
                 OpenApiResponse(serializer, description), str(code), direction=direction))
-        if "429" in responses:
-            responses["429"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+        for code in ("429", "503"):
+            if code in responses:
+                responses[code].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
         return dict(sorted(responses.items()))
 
     def error_codes(self) -> set[int]:
@@ -109,9 +138,12 @@ class AutoSchema(openapi.AutoSchema):
         if writes:
             codes.add(409)
         if has_body:
-            codes.add(415)
-        if self.view.get_throttles():
+            codes |= {413, 415}
+        throttles = self.view.get_throttles()
+        if throttles:
             codes.add(429)
+        if any(getattr(throttle, "fails_closed", False) for throttle in throttles):
+            codes.add(503)
         return codes
 
     def every_user_allowed(self) -> bool:

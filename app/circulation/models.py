@@ -43,6 +43,10 @@ class Copy(models.Model):
     def __str__(self):
         return f"{self.barcode} ({self.book})"
 
+    def summary(self) -> dict:
+        """What names it where a deletion it blocks is refused."""
+        return {"id": self.pk, "barcode": self.barcode}
+
 
 def default_due_at():
     return timezone.now() + timedelta(days=settings.LOAN_PERIOD_DAYS)
@@ -85,6 +89,11 @@ class Loan(models.Model):
     @property
     def is_open(self) -> bool:
         return self.returned_at is None
+
+    def summary(self) -> dict:
+        """What names it where a deletion it blocks is refused (not its borrower)."""
+        return {"id": self.pk, "checked_out_at": self.checked_out_at,
+                "returned_at": self.returned_at}
 
 
 def books_with_availability(books):

@@ -10,8 +10,15 @@ django-redis turns a failed cache call into a miss or a write that did not happe
   logs each failed call with its traceback, several per request; one line a minute gets
   through per process, naming the error and how many lines it held back.
 /readyz asks ping() (core.health).
+
+Entries are JSON (JSONSerializer, settings.CACHES' SERIALIZER), never pickle: django-redis
+unpickles what it reads by default, so anything that can write to the cache server (a
+foothold in any container on its network) could have run code in web. An entry that is not
+this JSON is a miss.
 """
 
+import base64
+import json
 import logging
 import threading
 import time
@@ -20,6 +27,7 @@ import weakref
 import redis
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django_redis.cache import RedisCache
+from django_redis.serializers.base import BaseSerializer
 
 
 class FailFastRedis(redis.Redis):
@@ -87,3 +95,61 @@ def ping(alias: str = DEFAULT_CACHE_ALIAS) -> None:
     backend = caches[alias]
     if isinstance(backend, RedisCache):
         backend.client.get_client(write=True).ping()
+
+
+# Python's types beyond JSON's that the app stores (pages: (etag, content type, bytes)), as
+# one-key objects; a one-key dict of the app's whose key starts with "~" is wrapped in
+# "~dict", so that it never reads as a tag.
+TAGS = ("~bytes", "~tuple", "~dict")
+
+entry_logger = logging.getLogger("core.cache.entries")
+
+
+def to_json(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    if isinstance(value, tuple):
+        return {"~tuple": [to_json(item) for item in value]}
+    if isinstance(value, bytes):
+        return {"~bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        items = {key: to_json(item) for key, item in value.items()}
+        if len(items) == 1 and next(iter(items)).startswith("~"):
+            return {"~dict": items}
+        return items
+    raise TypeError(f"the cache stores no {type(value).__name__} (core.cache.JSONSerializer)")
+
+
+def from_json(value):
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        tag, content = next(iter(value.items()))
+        if tag == "~bytes":
+            return base64.b64decode(content.encode("ascii"), validate=True)
+        if tag == "~tuple":
+            return tuple(from_json(item) for item in content)
+        if tag == "~dict":
+            return {key: from_json(item) for key, item in content.items()}
+    return {key: from_json(item) for key, item in value.items()}
+
+
+class JSONSerializer(BaseSerializer):
+    """django-redis's serializer: JSON, with tags for bytes and tuples. Reading one cannot run
+    code, whoever wrote it. (Whole numbers are stored as they are, for INCR, and never pass
+    through here.) An entry it cannot read is a miss (None), logged."""
+
+    def dumps(self, value) -> bytes:
+        return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":")).encode()
+
+    def loads(self, value: bytes):
+        try:
+            return from_json(json.loads(value))
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            entry_logger.warning("cache: an entry that is not the app's JSON was read as a miss"
+                                 " (%s)", exc.__class__.__name__)
+            return None

@@ -7,6 +7,9 @@
   (library.urls), for what happens outside DRF's views.
 - Conflict: the API's 409. Apps' services raise their own domain errors, free of HTTP; each
   app's API says which answer each one becomes (circulation.api).
+- Protected: the 409 of a deletion other records block (Django's ProtectedError, from
+  on_delete=PROTECT or catalog's refuse_to_orphan_books), naming them in "held_by": by kind,
+  how many, and the first HELD_BY_ITEMS of them (each model's summary(): id and what names it).
 """
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -29,9 +32,42 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+HELD_BY_ITEMS = 10
+
+
+class Protected(Conflict):
+    default_code = "protected"
+
+    def __init__(self, detail: str, held_by: list[dict]):
+        super().__init__(detail)
+        self.held_by = held_by
+
+
+def protected(error: ProtectedError | RestrictedError) -> Protected:
+    """The 409 of a deletion that `error` refused, naming the records that block it."""
+    blocking = getattr(error, "protected_objects", None) or error.restricted_objects
+    by_model = {}
+    for record in blocking:
+        by_model.setdefault(type(record), []).append(record)
+    held_by, names = [], []
+    for model, records in by_model.items():
+        records.sort(key=lambda record: record.pk)
+        shown = records[:HELD_BY_ITEMS]
+        held_by.append({
+            "type": model._meta.model_name,
+            "count": len(records),
+            "items": [r.summary() if hasattr(r, "summary") else {"id": r.pk} for r in shown],
+        })
+        meta = model._meta
+        kind = meta.verbose_name if len(records) == 1 else meta.verbose_name_plural
+        names.append(f"{len(records)} {kind}")
+    return Protected(f"Other records still refer to this one ({', '.join(names)}): delete or "
+                     "change them first.", held_by)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ProtectedError | RestrictedError):
-        exc = Conflict("Other records (such as copies or loans) still refer to this one.")
+        exc = protected(exc)
     elif isinstance(exc, IntegrityError):
         # A constraint caught what validation could not see (e.g. a racing request).
         exc = Conflict()
@@ -65,14 +101,18 @@ def error_body(exc, data) -> dict:
                 "code": "permission_denied"}
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     detail = data.get("detail", data) if isinstance(data, dict) else data
-    return {"detail": str(detail), "code": code if isinstance(code, str) else "error"}
+    body = {"detail": str(detail), "code": code if isinstance(code, str) else "error"}
+    if isinstance(exc, Protected):
+        body["held_by"] = exc.held_by
+    return body
 
 
 def bad_request(request, exception):
     if is_api(request):
         if isinstance(exception, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+            # As core.request_body answers (it refuses most such bodies first).
             return JsonResponse(
-                {"detail": "The request body is too large.", "code": "request_too_large"},
+                {"detail": "The request body is too large.", "code": "body_too_large"},
                 status=413,
             )
         return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)

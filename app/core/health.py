@@ -12,8 +12,24 @@ The cache is a check that degrades, never one that fails: the site serves withou
 rotation. Taking it out would move its load onto the other hosts, or, when every host shares
 the fault, take the whole site down for the loss of a speed-up. /readyz then answers 200 with
 "status": "degraded" and names the cache, for monitoring to see.
+
+/readyz is public and unthrottled, and the proxy takes a host out of rotation when it does not
+answer in time, so it must stay cheap however often it is asked (Readiness):
+- the migrations are checked (the migration graph loaded, the applied ones read) only until
+  the first check that finds none pending: a process's code, hence its migrations, never
+  changes, and migrations are only ever applied, so "none pending" stays true for its life
+  (checked again once after the database failed: what answers then may be a restore);
+- the database is asked one SELECT 1 and the cache one PING, and the answer serves every
+  /readyz of the process for the next second (READY_TTL): a flood of probes costs each
+  process one query a second, while a database that stops answering shows within a second;
+- one check at a time: while one waits on the database, the other probes wait for it up to
+  READY_TTL after it began, then answer that the database is failing, so a hung database
+  holds one thread per process, not every thread the probes arrive on.
 """
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -82,20 +98,89 @@ def check_cache() -> Check:
     return Check("ok")
 
 
+NOT_CHECKED = Check("unknown", "not checked: the database is failing")
+
+
 def run_checks() -> dict[str, Check]:
+    """Every check, in full (`manage.py readiness`)."""
     checks = {"database": check_database()}
-    checks["migrations"] = (
-        check_migrations() if checks["database"].ok
-        else Check("unknown", "not checked: the database is failing")
-    )
+    checks["migrations"] = check_migrations() if checks["database"].ok else NOT_CHECKED
     checks["cache"] = check_cache()
     return checks
+
+
+# Seconds an answer of /readyz is reused, and the longest a probe waits for another's check.
+READY_TTL = 1.0
+
+
+class Readiness:
+    """/readyz's checks for this process, cheap however often they are asked (see above)."""
+
+    def __init__(self, ttl: float = READY_TTL, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.finished = threading.Condition(self.lock)
+        self.reset()
+
+    def reset(self) -> None:
+        self.migrated = False  # a check found no migration pending: none will be
+        self.checks: dict[str, Check] | None = None
+        self.checked_at = 0.0
+        self.started: float | None = None  # when the check in flight began
+
+    def current(self) -> dict[str, Check]:
+        with self.lock:
+            now = self.clock()
+            if self.checks is not None and now - self.checked_at < self.ttl:
+                return self.checks
+            if self.started is not None:  # another thread is checking: wait for it, a while
+                began = self.started
+                self.finished.wait_for(lambda: self.started != began,
+                                       timeout=max(0.0, began + self.ttl - now))
+                if self.started != began and self.checks is not None:
+                    return self.checks
+                return self.no_answer()
+            self.started = now
+        checks = None
+        try:
+            checks = self.run()
+            return checks
+        finally:
+            with self.lock:
+                self.started = None
+                if checks is not None:
+                    self.checks, self.checked_at = checks, self.clock()
+                self.finished.notify_all()
+
+    def run(self) -> dict[str, Check]:
+        checks = {"database": check_database()}
+        if not checks["database"].ok:
+            # What answers when it is back may be another database (a restore): check again.
+            self.migrated = False
+            checks["migrations"] = NOT_CHECKED
+        elif self.migrated:
+            checks["migrations"] = Check("ok")
+        else:
+            checks["migrations"] = check_migrations()
+            self.migrated = checks["migrations"].ok
+        checks["cache"] = check_cache()
+        return checks
+
+    def no_answer(self) -> dict[str, Check]:
+        """While a check has waited on the database for longer than ttl (the cache's PING
+        is asked here: it does not wait on the database)."""
+        return {"database": Check("failing", f"no answer within {self.ttl:g} s"),
+                "migrations": NOT_CHECKED, "cache": check_cache()}
+
+
+READINESS = Readiness()
 
 
 def readyz() -> JsonResponse:
     """Public: each check's one-word state, nothing a stranger could learn more from.
     503 while a check blocks; 200 otherwise, "degraded" while the cache is down (see above)."""
-    checks = run_checks()
+    checks = READINESS.current()
     states = {name: check.state for name, check in checks.items()}
     failed = [name for name, check in checks.items() if check.blocks]
     if failed:

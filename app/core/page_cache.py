@@ -93,7 +93,7 @@ def serve(request, version: Version, parts: tuple,
             return response
         # Weak: the proxy compresses pages, and the compressed bytes are not these.
         etag = f'W/"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
-        # A plain tuple, not a class of ours: an entry stored by an older release still reads.
+        # A plain tuple of text and bytes: what the cache's JSON stores (core.cache).
         _cache_call("set", key, (etag, response["Content-Type"], response.content), PAGE_TTL)
     else:
         etag, content_type, body = stored

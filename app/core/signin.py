@@ -13,7 +13,7 @@ from rest_framework.settings import api_settings
 
 from core import auth
 from core.errors import is_api
-from core.throttling import LoginThrottle
+from core.throttling import LoginThrottle, SignInUnavailable
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -34,22 +34,33 @@ class ObtainTokenView(ObtainAuthToken):
 def throttle_password_posts(view):
     """The token endpoint's limit on password guesses, for Django's sign-in forms too (the
     browsable API's and the admin's): unthrottled, they were the way around it. One budget
-    per client address across all three."""
+    per client address across all three. While the cache cannot count an attempt, attempts
+    are refused (503), as the token endpoint refuses them (LoginThrottle)."""
 
     @functools.wraps(view)
     def throttled(request, *args, **kwargs):
-        throttle = LoginThrottle()
-        if request.method != "POST" or throttle.allow_request(request, None):
+        if request.method != "POST":
             return view(request, *args, **kwargs)
-        detail = "Too many sign-in attempts. Try again later."
-        if is_api(request):
-            response = JsonResponse({"detail": detail, "code": "throttled"}, status=429)
-        else:
-            response = HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")
-        response["Retry-After"] = str(max(1, round(throttle.wait() or 1)))
-        return response
+        throttle = LoginThrottle()
+        try:
+            if throttle.allow_request(request, None):
+                return view(request, *args, **kwargs)
+        except SignInUnavailable as unavailable:
+            return refusal(request, unavailable.detail, unavailable.default_code, 503,
+                           unavailable.wait)
+        return refusal(request, "Too many sign-in attempts. Try again later.", "throttled", 429,
+                       throttle.wait())
 
     return throttled
+
+
+def refusal(request, detail: str, code: str, status: int, wait: float | None) -> HttpResponse:
+    if is_api(request):
+        response = JsonResponse({"detail": str(detail), "code": code}, status=status)
+    else:
+        response = HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(max(1, round(wait or 1)))
+    return response
 
 
 # rest_framework.urls (the browsable API's sign-in and sign-out), with the sign-in throttled.

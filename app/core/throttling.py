@@ -10,7 +10,9 @@ two requests at once each write back a list missing the other's. SlidingWindow c
 (one atomic call, the same few bytes whatever the rate), and estimates the last `duration`
 seconds from this window's count and the previous one's, weighted by how much of it is still
 within reach: the sliding-window counter of rate limiters such as Cloudflare's. A refused
-request is not counted, as in DRF. When the cache does not answer, requests are let through.
+request is not counted, as in DRF. When the cache does not answer, requests are let through,
+except sign-ins (LoginThrottle), which are refused (503) while their counter cannot be kept:
+let through, they would be the unlimited password guesses the limit is there to stop.
 """
 
 import ipaddress
@@ -21,7 +23,7 @@ import redis
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
-from rest_framework import throttling
+from rest_framework import exceptions, status, throttling
 from rest_framework.settings import api_settings
 
 # The cache's outage lines go through core.cache's once-a-minute filter (settings.LOGGING).
@@ -79,16 +81,17 @@ class SlidingWindow:
         try:
             self.current, self.previous = count(keys, 2 * self.duration)
         except redis.RedisError as error:
-            # As django-redis logs its failed calls (core.cache: one line a minute).
-            interrupted = ConnectionInterrupted(connection=None)
-            interrupted.__cause__ = error
-            logger.error("throttle: request let through", exc_info=interrupted)
-            return True
+            return self.uncounted(error)
         if self.estimate(self.current) <= self.num_requests:
             return True
         uncount(keys[0])
         self.current -= 1
         return False
+
+    def uncounted(self, error: redis.RedisError) -> bool:
+        """The cache did not count this request: let it through."""
+        log_uncounted("throttle: request let through", error)
+        return True
 
     def estimate(self, current: int) -> float:
         """Requests in the last `duration` seconds, by the sliding-window estimate."""
@@ -101,6 +104,24 @@ class SlidingWindow:
             return (self.duration - self.elapsed
                     + self.duration * (1 - (self.num_requests - 1) / self.current))
         return max(0.0, self.duration * (1 - room / self.previous) - self.elapsed)
+
+
+def log_uncounted(message: str, error: redis.RedisError) -> None:
+    """As django-redis logs its failed calls (core.cache: one line a minute)."""
+    interrupted = ConnectionInterrupted(connection=None)
+    interrupted.__cause__ = error
+    logger.error(message, exc_info=interrupted)
+
+
+class SignInUnavailable(exceptions.APIException):
+    """A sign-in whose attempt could not be counted (the cache does not answer)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Signing in is unavailable for a moment. Try again later."
+    default_code = "signin_unavailable"
+    # Seconds: the cache client skips a server that failed for 5 s (core.cache), and DRF's
+    # exception handler sends this as Retry-After.
+    wait = 5
 
 
 def count(keys: list[str], lifetime: float) -> tuple[int, int]:
@@ -146,9 +167,16 @@ class LoginThrottle(PerNetwork, SlidingWindow, RatesFromSettings,
     """Password guesses per client address (IPv6: per /64), whoever they claim to be."""
 
     scope = "login"
+    fails_closed = True  # the schema documents its 503 (api.schema)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def uncounted(self, error: redis.RedisError) -> bool:
+        """Fail closed: an attempt that cannot be counted is refused (503), or an outage of
+        the cache would lift the limit on password guesses."""
+        log_uncounted("throttle: sign-in refused", error)
+        raise SignInUnavailable()
 
 
 def refused_for(request, throttles, view=None) -> float | None:

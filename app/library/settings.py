@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id and one log line for every request, probes included.
     "core.request_log.RequestLogMiddleware",
+    # Bodies over LIBRARY_MAX_BODY_BYTES (413) and multipart ones (415) are refused before
+    # anything reads them (CSRF and the sign-in forms read forms of anonymous clients).
+    "core.request_body.RequestBodyMiddleware",
     # Probes and /metrics answer before host validation and SSL redirect (any Host, plain HTTP).
     "core.health.HealthEndpointsMiddleware",
     "core.metrics.MetricsEndpointMiddleware",
@@ -149,6 +152,9 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
         # After a failed call, the calls of the next seconds fail at once (core.cache).
         "REDIS_CLIENT_CLASS": "core.cache.FailFastRedis",
         "REDIS_CLIENT_KWARGS": {"skip_seconds": 5},
+        # JSON, not django-redis's default pickle: whatever can write to the cache server
+        # must not be able to run code here by planting an entry (core.cache).
+        "SERIALIZER": "core.cache.JSONSerializer",
     }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "core.cache"
@@ -161,9 +167,11 @@ CACHE_BACKENDS_WITH_METRICS = {
 }
 CACHES["default"]["BACKEND"] = CACHE_BACKENDS_WITH_METRICS[CACHES["default"]["BACKEND"]]
 
+# Every password set through Django (the admin, `manage.py ensure_admin`, changepassword).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -205,11 +213,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
-    # DRF's defaults, with a JSON parser that survives deep nesting (api.parsers).
+    # DRF's defaults, with a JSON parser that survives deep nesting (api.parsers), minus
+    # multipart: the app takes no uploads (core.request_body refuses them on every path).
     "DEFAULT_PARSER_CLASSES": [
         "api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",  # the browsable API's forms (api.renderers)
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -290,6 +298,15 @@ LIBRARY_REVISION = env.get_str("LIBRARY_REVISION", "unknown")
 LIBRARY_BUILT = env.get_str("LIBRARY_BUILT", "unknown")
 
 LOAN_PERIOD_DAYS = 21
+# The largest request body read, in bytes (core.request_body: 413 beyond it, before anything
+# reads it). Django's own limits are the same number, and no upload handler writes to disk:
+# multipart bodies are refused anyway, this is the second lock.
+LIBRARY_MAX_BODY_BYTES = env.get_int("LIBRARY_MAX_BODY_BYTES", 1024 * 1024, minimum=1024,
+                                     maximum=100 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = LIBRARY_MAX_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = LIBRARY_MAX_BODY_BYTES
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+
 # Days an API token works after it is issued (core.auth).
 LIBRARY_TOKEN_TTL = env.get_int("LIBRARY_TOKEN_TTL", 30, minimum=1, maximum=3650)
 # Open loans one borrower may hold at once; checkout beyond it is refused (409).

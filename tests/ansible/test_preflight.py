@@ -72,6 +72,10 @@ VALID = {
         "production", extra_vars={"library_database_url": EXTERNAL_DB, "library_database_tls_verify": False},
     ),
     "swarm-valid": swarm_case({"library_web_replicas": 4}),
+    # GitHub-hosted runners, knowingly: a CI key from anywhere with SSH open to anywhere.
+    "ci-key-anywhere-accepted": Case(
+        "production", extra_vars={"base_deploy_ci_key_from": [], "base_firewall_ssh_sources": ["0.0.0.0/0"],
+                                  "base_deploy_ci_key_anywhere": True}),
     "images-by-digest": Case(
         "production",
         extra_vars={"library_postgres_image": "postgres:17@sha256:" + "ab" * 32,
@@ -92,9 +96,20 @@ BAD = {
     "secret-key-missing": ("library_secret_key", Case("production", drop_vault=("vault_library_secret_key",))),
     # staging: its one host runs the bundled db, which needs the password (production shares one).
     "db-password-missing": ("library_db_password", Case("staging", drop_vault=("vault_library_db_password",))),
-    # staging has a backup host: its logical dumps' retention is checked with its backups'.
+    "ci-key-and-ssh-open-to-anywhere": (
+        "base_deploy_ci_key_from",
+        Case("production", extra_vars={"base_deploy_ci_key_from": [], "base_firewall_ssh_sources": ["0.0.0.0/0", "::/0"]})),
+    "max-body-too-small": ("library_max_body_bytes", Case("production", extra_vars={"library_max_body_bytes": 100})),
     "throttle-rate-malformed": ("library_throttle_user", Case("production", extra_vars={"library_throttle_user": "600"})),
-    "dump-retention-zero": ("library_dump_retention", Case("staging", extra_vars={"library_dump_retention": 0})),
+    # staging has a backup host: its repository is encrypted, and dumps go to age keys.
+    "backup-cipher-pass-missing": (
+        "library_backup_cipher_pass", Case("staging", drop_vault=("vault_library_backup_cipher_pass",))),
+    "backup-cipher-pass-short": (
+        "library_backup_cipher_pass", Case("staging", extra_vars={"library_backup_cipher_pass": "short"})),
+    "dump-without-age-recipients": ("library_dump_age_recipients", Case("staging", extra_vars={"library_dump": True})),
+    "dump-age-recipient-malformed": (
+        "library_dump_age_recipients",
+        Case("staging", extra_vars={"library_dump": True, "library_dump_age_recipients": ["ssh-ed25519 AAAA"]})),
     # Two production hosts behind one domain: ACME per host would race; one certificate is needed.
     "two-hosts-one-domain-no-certificate": (
         "library_tls_certificate",

@@ -1,9 +1,11 @@
 import itertools
 import re
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import Client
 from rest_framework.test import APIClient
 
 from catalog.isbn import isbn13_check_digit
@@ -20,7 +22,28 @@ def empty_cache():
     throttle counts, sessions and cached pages of another test (or run) never leak in."""
     from django.core.cache import cache
 
+    from core import health
+
     cache.clear()
+    health.READINESS.reset()  # nor does /readyz's answer (or its "no migration pending")
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class FormClient(Client):
+    """Django's test client, posting a dict as a browser posts the site's forms (urlencoded):
+    the app refuses multipart bodies (core.request_body), Django's default for a dict."""
+
+    def post(self, path, data=None, content_type=FORM, **extra):
+        if content_type == FORM and isinstance(data, dict):
+            data = urlencode(data, doseq=True)
+        return super().post(path, data, content_type, **extra)
+
+
+@pytest.fixture
+def client():
+    return FormClient()
 
 
 def make_isbn() -> str:

@@ -56,7 +56,7 @@ def test_an_oversized_body_is_a_json_413(staff, settings, content_type):
     body = '{"title": "' + "x" * 2000 + '"}' if content_type.endswith("json") else "x" * 2000
     response = post_raw(client, "/api/v1/books/", body, content_type)
     assert response.status_code == 413
-    assert response.json()["code"] == "request_too_large"
+    assert response.json()["code"] == "body_too_large"
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 answers), the site serves on: reads answer 200, throttling lets requests through, sessions
 come from the database, /readyz stays 200 and says the cache is degraded, a failed cache is
 not asked again for a few seconds, and the outage is logged in one line a minute, not a
-traceback per cache call."""
+traceback per cache call. Sign-ins alone fail closed: an attempt that cannot be counted is
+refused (503), or an outage would lift the limit on password guesses."""
 
 import io
 import logging
@@ -39,12 +40,16 @@ def low_rates(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": LOW_RATES}
 
 
-@pytest.fixture
-def cache_down(settings):
-    """A port nothing listens on: every cache call is refused at once."""
+def free_port() -> int:
+    """A loopback port nothing listens on: every cache call there is refused at once."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def cache_down(settings):
+    port = free_port()
     cache_at(settings, port)
     return port
 
@@ -85,9 +90,10 @@ def cache_hung():
 
 class CacheServer:
     """A cache server of the test's own on a free loopback port (the same binary tools/cache-up
-    runs), to stop and start again."""
+    runs), to stop and start again; `extra`: more of the server's options."""
 
-    def __init__(self):
+    def __init__(self, *extra: str):
+        self.extra = list(extra)
         self.binary = shutil.which("valkey-server") or shutil.which("redis-server")
         assert self.binary, "neither valkey-server nor redis-server on PATH: run tools/cache-up"
         with socket.socket() as probe:
@@ -98,7 +104,7 @@ class CacheServer:
     def start(self):
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", "/tmp", "--logfile", ""],
+             "--appendonly", "no", "--dir", "/tmp", "--logfile", "", *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
@@ -150,12 +156,58 @@ def test_throttling_lets_requests_through_while_the_cache_is_down(api, low_rates
     assert [api.get("/api/v1/books/").status_code for _ in range(5)] == [200] * 5
 
 
-def test_sessions_come_from_the_database_while_the_cache_is_down(client, member, cache_down):
+def test_sessions_come_from_the_database_while_the_cache_is_down(client, member, settings):
     credentials = {"username": "mia", "password": "pw-mia-test"}
-    assert client.post("/api/auth/login/", credentials).status_code == 302
+    assert client.post("/api/auth/login/", credentials).status_code == 302  # cache up
+    cache_at(settings, free_port())  # down; the session is in the cache no more
     response = client.get("/")
     assert response.status_code == 200
     assert response.wsgi_request.user == member
+
+
+CREDENTIALS = {"username": "mia", "password": "pw-mia-test"}
+UNAVAILABLE = {"detail": "Signing in is unavailable for a moment. Try again later.",
+               "code": "signin_unavailable"}
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/token/", "/api/auth/login/"])
+def test_sign_in_is_refused_while_the_cache_cannot_count_attempts(client, api, member, url,
+                                                                  cache_down):
+    for response in (api.post(url, CREDENTIALS, format="json") if "token" in url
+                     else client.post(url, CREDENTIALS) for _ in range(3)):
+        assert response.status_code == 503, response.content
+        assert response["Retry-After"] == "5"
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == UNAVAILABLE
+
+
+def test_the_admin_sign_in_is_refused_too_and_its_form_still_shows(client, member, cache_down):
+    response = client.post("/admin/login/", CREDENTIALS)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.content.decode() == UNAVAILABLE["detail"]
+    assert client.get("/admin/login/").status_code == 200  # not an attempt
+
+
+def test_reads_and_tokens_already_issued_work_without_the_cache(api, client, book, member,
+                                                                 settings):
+    token = api.post("/api/v1/auth/token/", CREDENTIALS, format="json").json()["token"]
+    cache_at(settings, free_port())
+    assert api.get("/api/v1/books/").json()["count"] == 1
+    assert client.get(f"/books/{book.pk}/").status_code == 200
+    loans = api.get("/api/v1/loans/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert loans.status_code == 200 and loans.json()["count"] == 0
+
+
+def test_sign_in_works_again_once_the_cache_is_back(api, settings, own_cache_server, member):
+    cache_at(settings, own_cache_server.port, skip_seconds=0.5)
+    assert api.post("/api/v1/auth/token/", CREDENTIALS, format="json").status_code == 200
+    own_cache_server.stop()
+    refused = api.post("/api/v1/auth/token/", CREDENTIALS, format="json")
+    assert refused.status_code == 503 and refused.json() == UNAVAILABLE
+    own_cache_server.start()
+    time.sleep(0.6)
+    assert api.post("/api/v1/auth/token/", CREDENTIALS, format="json").status_code == 200
 
 
 def test_the_outage_is_one_line_a_minute_not_a_traceback_per_call(api, cache_down, outage_log,

@@ -2,7 +2,8 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, ManagementUtility, call_command
+from django.db import connections
 from django.db.models import Count
 
 from catalog.models import Author, Book
@@ -83,6 +84,47 @@ def test_ensure_admin_with_empty_stdin_refuses(monkeypatch):
     with pytest.raises(CommandError, match="stdin"):
         call_command("ensure_admin", "--password-stdin")
     assert not get_user_model().objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "says"),
+    [
+        ("Tr0ub4dor&3", "This password is too short. It must contain at least 12 characters."),
+        ("password1234", "This password is too common."),
+        ("839201746153", "This password is entirely numeric."),
+        ("chief@example.invalid", "The password is too similar to the email address."),
+    ],
+)
+def test_ensure_admin_refuses_a_weak_password_in_one_line(monkeypatch, capsys, password, says):
+    monkeypatch.setenv("DJANGO_ADMIN_USERNAME", "chief")
+    monkeypatch.setenv("DJANGO_ADMIN_EMAIL", "chief@example.invalid")
+    monkeypatch.setenv("DJANGO_ADMIN_PASSWORD", password)
+    # As manage.py runs it, minus closing the test's database connection at the end.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    with pytest.raises(SystemExit) as exit_:
+        ManagementUtility(["manage.py", "ensure_admin"]).execute()
+    assert exit_.value.code != 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("CommandError: DJANGO_ADMIN_PASSWORD is refused: "), lines
+    assert says in lines[0]
+    assert password not in lines[0]
+    assert not get_user_model().objects.exists()
+
+
+def test_ensure_admin_refuses_a_weak_password_on_stdin(monkeypatch):
+    monkeypatch.setenv("DJANGO_ADMIN_USERNAME", "chief")
+    monkeypatch.setattr("sys.stdin", io.StringIO("12345678\n"))
+    with pytest.raises(CommandError, match=r"^DJANGO_ADMIN_PASSWORD \(the line on stdin\) is "
+                                           r"refused: This password is too short\."):
+        call_command("ensure_admin", "--password-stdin")
+    assert not get_user_model().objects.exists()
+
+
+def test_an_admin_password_needs_twelve_characters(settings):
+    from django.contrib.auth import password_validation
+
+    assert "at least 12 characters" in password_validation.password_validators_help_text_html()
 
 
 def test_ensure_admin_is_a_no_op_without_variables(monkeypatch, capsys):

@@ -1,4 +1,5 @@
 import io
+import threading
 
 import pytest
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import ConnectionHandler
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from core import health
 
@@ -44,12 +46,17 @@ def pending_migration(db):
     return f"{app}.{name}"
 
 
-@pytest.fixture
-def database_down(db, monkeypatch):
-    """The app's database connection points at a closed port (the db mark lifts
-    pytest-django's block, so the failure seen is the real one)."""
+def take_the_database_down(monkeypatch):
+    """The app's database connection points at a closed port."""
     closed_port = {**settings.DATABASES["default"], "HOST": "127.0.0.1", "PORT": "1"}
     monkeypatch.setattr(health, "connections", ConnectionHandler({"default": closed_port}))
+
+
+@pytest.fixture
+def database_down(db, monkeypatch):
+    """The database is down (the db mark lifts pytest-django's block, so the failure seen is
+    the real one)."""
+    take_the_database_down(monkeypatch)
 
 
 def test_readyz_is_503_while_a_migration_is_pending(client, pending_migration):
@@ -161,3 +168,118 @@ def test_probes_only_answer_get_and_head(client):
     response = client.post("/healthz")
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
+
+
+# --- /readyz stays cheap (core.health.Readiness) ---------------------------------------------
+
+READY = {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "cache": "ok"}}
+DATABASE_FAILING = {
+    "status": "unavailable",
+    "checks": {"database": "failing", "migrations": "unknown", "cache": "ok"},
+    "failed": ["database", "migrations"],
+}
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Readiness's clock, moved by the test: [seconds]."""
+    now = [1000.0]
+    monkeypatch.setattr(health.READINESS, "clock", lambda: now[0])
+    return now
+
+
+def readyz_and_queries(client):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/readyz")
+    return response, [query["sql"] for query in captured]
+
+
+@pytest.mark.django_db
+def test_after_the_first_ready_answer_readyz_costs_one_query_a_second(client, clock):
+    first, queries = readyz_and_queries(client)
+    assert first.status_code == 200 and first.json() == READY
+    assert len(queries) == 3  # SELECT 1; the migration table's presence, its rows
+    clock[0] += 0.5
+    again, queries = readyz_and_queries(client)
+    assert again.status_code == 200 and again.json() == READY
+    assert queries == []  # the answer of the last second
+    for _ in range(3):
+        clock[0] += 1.0
+        later, queries = readyz_and_queries(client)
+        assert later.status_code == 200 and later.json() == READY
+        assert queries == ["SELECT 1"]  # no migration graph, no migration table
+
+
+@pytest.mark.django_db
+def test_once_no_migration_was_pending_the_graph_is_not_loaded_again(client, clock,
+                                                                      monkeypatch):
+    assert client.get("/readyz").json() == READY
+
+    def no_graph(*args, **kwargs):
+        raise AssertionError("the migration graph was loaded again")
+
+    monkeypatch.setattr(health, "MigrationExecutor", no_graph)
+    clock[0] += 1.0
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json() == READY
+
+
+def test_pending_migrations_are_checked_until_none_is_pending(client, clock, pending_migration):
+    for _ in range(2):
+        response, queries = readyz_and_queries(client)
+        assert response.status_code == 503
+        assert response.json()["checks"]["migrations"] == "pending"
+        assert len(queries) == 3
+        clock[0] += 1.0
+    app, name = pending_migration.split(".")
+    MigrationRecorder(connection).record_applied(app, name)  # as `migrate` would
+    assert client.get("/readyz").json() == READY
+
+
+@pytest.mark.django_db
+def test_a_database_that_stops_answering_shows_within_a_second(client, clock, monkeypatch):
+    assert client.get("/readyz").json() == READY
+    with monkeypatch.context() as down:
+        take_the_database_down(down)
+        clock[0] += 0.99
+        assert client.get("/readyz").status_code == 200  # the answer of the last second
+        clock[0] += 0.01
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json() == DATABASE_FAILING
+    # Back, and maybe a restore: the migrations are checked once again.
+    clock[0] += 1.0
+    back, queries = readyz_and_queries(client)
+    assert back.status_code == 200 and back.json() == READY
+    assert len(queries) == 3
+    clock[0] += 1.0
+    assert readyz_and_queries(client)[1] == ["SELECT 1"]
+
+
+@pytest.mark.django_db
+def test_while_one_check_waits_on_the_database_the_other_probes_do_not(client, monkeypatch):
+    """A hung database holds the one probe that asked it; the others answer within the TTL
+    that the database is failing, and ask it nothing."""
+    monkeypatch.setattr(health.READINESS, "ttl", 0.2)
+    asked, hung = [], threading.Event()
+
+    def hanging_database():
+        asked.append(threading.current_thread().name)
+        hung.wait(10)
+        return health.Check("ok")
+
+    monkeypatch.setattr(health, "check_database", hanging_database)
+    monkeypatch.setattr(health, "check_migrations", lambda: health.Check("ok"))
+    first = []
+    waiting = threading.Thread(target=lambda: first.append(Client().get("/readyz")))
+    waiting.start()
+    while not asked:
+        threading.Event().wait(0.01)
+    for _ in range(3):
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json() == DATABASE_FAILING
+    assert len(asked) == 1
+    hung.set()
+    waiting.join(10)
+    assert first[0].status_code == 200 and first[0].json() == READY
+    assert client.get("/readyz").json() == READY  # its answer, for the rest of the TTL
+    assert len(asked) == 1

@@ -15,6 +15,7 @@ import pytest
 from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import FormClient
 from core.metrics import PUBLIC_SITE_HEADER
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
@@ -114,7 +115,7 @@ def test_the_public_site_never_gets_metrics():
 
 def test_metrics_only_answer_get_and_head():
     assert Client().head("/metrics").status_code == 200
-    response = Client().post("/metrics")
+    response = FormClient().post("/metrics")
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
 

@@ -43,6 +43,9 @@ def run_app(args, **env):
         ({"LIBRARY_MAX_OPEN_LOANS": "-3"}, "LIBRARY_MAX_OPEN_LOANS"),
         ({"LIBRARY_TOKEN_TTL": "30d"}, "LIBRARY_TOKEN_TTL"),
         ({"LIBRARY_TOKEN_TTL": "0"}, "LIBRARY_TOKEN_TTL"),
+        ({"LIBRARY_MAX_BODY_BYTES": "1M"}, "LIBRARY_MAX_BODY_BYTES"),
+        ({"LIBRARY_MAX_BODY_BYTES": "0"}, "LIBRARY_MAX_BODY_BYTES"),
+        ({"LIBRARY_MAX_BODY_BYTES": "1e6"}, "LIBRARY_MAX_BODY_BYTES"),
         ({"LIBRARY_THROTTLE_ANON": "120"}, "LIBRARY_THROTTLE_ANON"),
         ({"LIBRARY_THROTTLE_USER": "0/minute"}, "LIBRARY_THROTTLE_USER"),
         ({"LIBRARY_THROTTLE_USER": "600/fortnight"}, "LIBRARY_THROTTLE_USER"),
@@ -164,6 +167,17 @@ def test_token_ttl_defaults_to_thirty_days_and_reads_its_variable():
            "print(s.LIBRARY_TOKEN_TTL)"
     assert run_app(["-c", code], LIBRARY_TOKEN_TTL=None).stdout.strip() == "30"
     assert run_app(["-c", code], LIBRARY_TOKEN_TTL="90").stdout.strip() == "90"
+
+
+def test_body_limit_defaults_to_one_mib_and_sets_djangos_limits():
+    code = ("import django; django.setup(); from django.conf import settings as s; "
+            "print(s.LIBRARY_MAX_BODY_BYTES, s.DATA_UPLOAD_MAX_MEMORY_SIZE, "
+            "s.FILE_UPLOAD_MAX_MEMORY_SIZE, *s.FILE_UPLOAD_HANDLERS)")
+    memory_only = "django.core.files.uploadhandler.MemoryFileUploadHandler"
+    default = run_app(["-c", code], LIBRARY_MAX_BODY_BYTES=None)
+    assert default.stdout.split() == ["1048576"] * 3 + [memory_only], default.stderr
+    assert run_app(["-c", code], LIBRARY_MAX_BODY_BYTES="65536").stdout.split() == [
+        "65536"] * 3 + [memory_only]
 
 
 CACHE_SETTINGS = ("import django; django.setup(); from django.conf import settings as s; "

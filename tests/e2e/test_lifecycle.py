@@ -29,7 +29,7 @@ from conftest import (
     ssh,
     wait_for,
 )
-from lab_playbook import playbook_command, playbook_env, read_run
+from lab_playbook import JSON_CALLBACK, playbook_command, playbook_env, read_run
 from load import SteadyLoad
 
 # The worst request a user may see during a deploy step. Stop-then-start held requests for
@@ -209,6 +209,41 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
                  seconds=30)
     r = get(f"{LAB_1}/api/v1/loans/{story['loan']['id']}/", headers=story["auth"])
     assert r.status_code == 200
+    story["broken"] = broken
+
+
+def lab_secret_values(secrets: dict) -> dict[str, str]:
+    """Every secret the lab's deploys handle: the vaulted ones, the ones kept in .state/, and the
+    cache's password, which the role makes from the secret key (roles/library/vars/main.yml)."""
+    values = {name: str(value) for name, value in secrets.items() if name.startswith("vault_")}
+    for name in ("db-superuser-password", "backup-cipher-pass"):
+        values[name] = (ROOT / "deploy" / "lab" / ".state" / name).read_text().strip()
+    values["cache password"] = hashlib.sha256(
+        (secrets["vault_library_secret_key"] + "/library-cache").encode()).hexdigest()
+    return values
+
+
+def test_a_verbose_deploy_prints_no_secret(lab_secrets):
+    """-vvv prints every module's arguments and results, and the JSON callback every result: a
+    release (web.yml reads the new container, whose environment holds the secret key and the
+    database's URL) and a failed one (web_failed.yml) say no secret either way."""
+    values = lab_secret_values(lab_secrets)
+    assert all(len(value) >= 16 for value in values.values()), "a lab secret too short to look for"
+    json_callback = JSON_CALLBACK["ANSIBLE_STDOUT_CALLBACK"]
+    runs = [  # each changes the release, so that web rolls (or fails to) in each
+        ("web rolled for a new setting", story["second"], ("-e", "library_log_level=DEBUG"), "ansible.builtin.default"),
+        ("web rolled for another setting", story["second"], ("-e", "library_log_level=WARNING"), json_callback),
+        ("a release that never gets ready", story["broken"], ("-e", "library_ready_timeout=20"), "ansible.builtin.default"),
+    ]
+    for what, revision, extra, callback in runs:
+        result = subprocess.run(playbook_command("site.yml", *extra, "-vvv", revision=revision), cwd=ROOT / "ansible",
+                                env={**playbook_env("verbose@e2e"), "ANSIBLE_STDOUT_CALLBACK": callback},
+                                capture_output=True, text=True, timeout=900, check=False)
+        printed = result.stdout + result.stderr
+        assert ("Read the new web container" in printed) and (result.returncode == 0) == ("never" not in what), \
+            f"{what}: {printed[-3000:]}"
+        found = [name for name, value in values.items() if value in printed]
+        assert found == [], f"{what} ({callback}) printed {found}"
 
 
 def test_a_second_deploy_started_meanwhile_fails_at_once_naming_the_holder():

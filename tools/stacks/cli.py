@@ -31,7 +31,8 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--revision", default="", help="the full git sha the image is tagged with")
         return sub
 
-    verb("deploy", "ship REVISION to ENV, start-first, then smoke-check every host", revision=True)
+    verb("deploy", "ship REVISION to ENV, start-first, then smoke-check every host", revision=True).add_argument(
+        "--digest", default="", help="the digest CI built the image as (sha256:...): hosts run exactly it")
     verb("rollback", "every host back to the release before the one it runs (or REVISION)", revision=True)
     verb("unlock", "release ENV's deploy lock, left by a run that died")
     verb("plan", "what a deploy of REVISION would do, doing nothing", revision=True)
@@ -73,6 +74,8 @@ def dispatch(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if revision or args.verb == "deploy":
         inputs.revision("REVISION", revision)
     variables: dict[str, str] = {}
+    if args.verb == "deploy" and args.digest:
+        variables = {"library_release_digest": inputs.digest("DIGEST", args.digest)}
     if args.verb == "backup":
         variables = {"library_backup_type": inputs.backup_type("TYPE", args.type or "incr")}
     elif args.verb == "restore":

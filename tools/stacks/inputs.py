@@ -38,6 +38,7 @@ class Check:
 
 
 revision = Check(r"[0-9a-f]{40}", "is not a full git sha (images are tagged with it)")
+digest = Check(r"sha256:[0-9a-f]{64}", "is not an image digest (sha256: and 64 hex digits)")
 environment_name = Check(r"[a-z][a-z0-9_-]{0,39}", "is not an environment name (lowercase letters, digits, - and _)")
 host_name = Check(r"[A-Za-z0-9][A-Za-z0-9._-]*", "is not a host name")
 backup_type = Check(r"incr|diff|full", "is not incr, diff or full")

@@ -85,7 +85,8 @@ def run_playbook_verb(verb: str, environment: Environment, environ: Mapping[str,
         finally:
             summary.append(environ, summary.markdown(
                 environ, f"{verb.capitalize()} to {environment.name}", str(environment.inventory.relative_to(
-                    environment.inventory.parents[2])), revision, outcome, times, round(time.monotonic() - started)))
+                    environment.inventory.parents[2])), revision, outcome, times, round(time.monotonic() - started),
+                variables.get("library_release_digest", "")))
 
 
 def plan(environment: Environment, environ: Mapping[str, str], revision: str) -> int:

@@ -8,15 +8,15 @@ from pathlib import Path
 
 
 def markdown(environ: Mapping[str, str], env_name: str, inventory: str, revision: str, outcome: str,
-             times: Mapping[str, str], total: int) -> str:
+             times: Mapping[str, str], total: int, digest: str = "") -> str:
     server = environ.get("GITHUB_SERVER_URL", "https://github.com")
     repository = environ.get("GITHUB_REPOSITORY", "")
     run_id = environ.get("GITHUB_RUN_ID", "")
     rows = [("revision", f"[`{revision}`]({server}/{repository}/commit/{revision})" if revision else "(previous release)")]
     if environ.get("LIBRARY_IMAGE"):
         rows.append(("image", f"`{environ['LIBRARY_IMAGE']}`"))
-    if environ.get("LIBRARY_IMAGE_DIGEST"):
-        rows.append(("digest", f"`{environ['LIBRARY_IMAGE_DIGEST']}`"))
+    if digest:
+        rows.append(("digest", f"`{digest}`"))
     rows += [("inventory", f"`{inventory}`"), *((name, f"{seconds} s") for name, seconds in times.items()),
              ("total", f"{total} s"), ("run", f"[{run_id or 'local'}]({server}/{repository}/actions/runs/{run_id})")]
     return "\n".join([f"## {env_name}: {outcome}", "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]) + "\n"
