@@ -17,8 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ROOT / "ansible" / "roles" / "backup_repository" / "files" / "usr" / "local" / "sbin"
 sys.path.insert(0, str(ROOT / "ansible" / "filter_plugins"))
-from backups import library_backup_account  # noqa: E402
-from status import library_drill_summary  # noqa: E402
+from backups import library_backup_account
+from status import library_drill_summary
 
 
 def load(name: str):
