@@ -61,16 +61,21 @@ def test_every_linter_with_a_finding_is_named(tree):
     (tree / "tests" / "Dockerfile").write_text("FROM debian\nRUN cd /tmp\n", encoding="utf-8")  # untagged, cd
     (tree / ".github" / "workflows" / "ci.yml").write_text(
         CLEAN_WORKFLOW.replace("ubuntu-24.04", "ubuntu-linux"), encoding="utf-8")
+    # An action by a moving tag, which zizmor's unpinned-uses finds.
+    (tree / ".github" / "workflows" / "other.yml").write_text(
+        CLEAN_WORKFLOW.replace("      - run: make lint", "      - uses: actions/checkout@v5\n        with:\n"
+                               "          persist-credentials: false"), encoding="utf-8")
     script = tree / "tools" / "hello"
     script.write_text('#!/usr/bin/env bash\necho $1\n', encoding="utf-8")  # SC2086
     script.chmod(0o755)
     result = lint(tree)
     assert result.returncode == 1
-    assert "lint: FAILED: ruff yamllint hadolint actionlint shellcheck" in result.stderr
+    assert "lint: FAILED: ruff yamllint hadolint actionlint zizmor shellcheck" in result.stderr
     assert "F401" in result.stdout
     assert "DL3006" in result.stdout
     assert 'label "ubuntu-linux" is unknown' in result.stdout
     assert "SC2086" in result.stdout
+    assert "unpinned-uses" in result.stdout + result.stderr
 
 
 def test_named_linters_run_alone(tree):
@@ -90,7 +95,7 @@ def test_named_linters_run_alone(tree):
 def test_an_unknown_linter_name_is_refused_in_one_line(tree):
     result = lint(tree, "pylint")
     assert result.returncode == 2
-    assert result.stderr == "lint: no linter named 'pylint' (known: ruff yamllint ansible-lint hadolint actionlint shellcheck)\n"
+    assert result.stderr == "lint: no linter named 'pylint' (known: ruff yamllint ansible-lint hadolint actionlint zizmor shellcheck)\n"
 
 
 def test_without_the_virtualenv_lint_says_how_to_make_it(tree):
