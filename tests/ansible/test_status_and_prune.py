@@ -122,8 +122,8 @@ def test_status_prints_one_row_per_host_whatever_each_one_answers(tmp_path, flee
 
     run = tool("status", env)
     lines = table(run)
-    assert lines[0].split() == ["HOST", "REVISION", "IMAGE", "PROXY", "WEB", "DB", "LAST", "BACKUP", "DISK", "/", "DISK",
-                                "/VAR/LIB/DOCKER", "LOCK", "LAST", "RELEASES"], lines
+    assert lines[0].split() == ["HOST", "REVISION", "IMAGE", "PROXY", "WEB", "DB", "LAST", "BACKUP", "RESTORE", "DRILL",
+                                "DISK", "/", "DISK", "/VAR/LIB/DOCKER", "LOCK", "LAST", "RELEASES"], lines
     rows = {line.split()[0]: line for line in lines[1:] if not line.startswith(" ")}
     assert set(rows) == {"web1", "web2", "web3"}
     # web1: the revision its proxy serves, the lock it holds, its last three releases newest first.
@@ -133,8 +133,8 @@ def test_status_prints_one_row_per_host_whatever_each_one_answers(tmp_path, flee
     continued = lines[lines.index(rows["web1"]) + 1: lines.index(rows["web1"]) + 3]
     assert [line.strip() for line in continued] == [
         f"2026-11-30T10:02:00Z {'c' * 12} failed ci:tester/run/2", f"2026-11-30T10:01:00Z {'b' * 12} ok ci:tester/run/1"]
-    # No backup repository host in this inventory: the bundled databases have no backups.
-    assert "  backups off  " in rows["web1"]
+    # No backup repository host in this inventory: the bundled databases have no backups, nor drills.
+    assert "  backups off  -  " in rows["web1"]
     # Docker did not answer: its columns say so; the disks were measured all the same.
     assert rows["web1"].count("docker error") == 3 and "% of " in rows["web1"]
     # web2: no proxy answer and no container: the revision says where it looked.
