@@ -72,6 +72,8 @@ VALID = {
         "production", extra_vars={"library_database_url": EXTERNAL_DB, "library_database_tls_verify": False},
     ),
     "swarm-valid": swarm_case({"library_web_replicas": 4}),
+    # The bundled database's continuous backups on its node (no dumps with swarm).
+    "swarm-with-backups": swarm_case({"library_backup_repository_host": "library-backup-staging-1"}),
     # GitHub-hosted runners, knowingly: a CI key from anywhere with SSH open to anywhere.
     "ci-key-anywhere-accepted": Case(
         "production", extra_vars={"base_deploy_ci_key_from": [], "base_firewall_ssh_sources": ["0.0.0.0/0"],
@@ -227,9 +229,9 @@ BAD = {
         "staging", extra_vars={key: value for key, value in SWARM.items() if key != "library_engine"},
         files={"inventory.yml": (SWARM_INVENTORY % "").replace("198.51.100.20,", "198.51.100.20, library_engine: swarm,")},
     )),
-    "swarm-with-backups": (
-        "library_backup_repository_host",
-        swarm_case({"library_backup_repository_host": "library-backup-staging-1"}),
+    "swarm-with-dumps": (
+        "library_dump",
+        swarm_case({"library_backup_repository_host": "library-backup-staging-1", "library_dump": True}),
     ),
     "swarm-two-database-nodes": ("swarm_node_labels", swarm_case(second_node=', swarm_node_labels: {library.db: "true"}')),
     "swarm-live-restore": ("docker_daemon_options", swarm_case({"docker_daemon_options": {"live-restore": True}})),

@@ -86,9 +86,15 @@ def test_the_cache_evicts_the_least_recently_used_within_three_quarters_of_its_l
     assert config(host, cache_name, "maxmemory-policy") == "allkeys-lru"
 
 
-def test_web_is_pointed_at_the_cache(stack):
+def test_web_signs_in_to_the_cache_which_refuses_anyone_without_its_password(host, stack, cache_name):
     env = dict(item.split("=", 1) for item in stack["web"]["Config"]["Env"])
-    assert env["CACHE_URL"] == "redis://cache:6379/0"
+    assert re.fullmatch(r"redis://:[0-9a-f]{64}@cache:6379/0", env["CACHE_URL"]), "web's CACHE_URL has no password"
+    assert config(host, cache_name, "protected-mode") == "yes"
+    anonymous = host.run(f"sudo docker exec -e REDISCLI_AUTH= {cache_name} valkey-cli ping")
+    assert "NOAUTH" in anonymous.stdout + anonymous.stderr, anonymous.stdout
+    # Not in the server's arguments, which any process in the container can read back.
+    assert env["CACHE_URL"].split(":")[2].split("@")[0] not in host.check_output(
+        f"sudo docker exec {cache_name} cat /proc/1/cmdline")
 
 
 def test_web_keeps_its_throttle_counters_in_the_cache(host, cache_name, http, base_url):
@@ -115,7 +121,11 @@ def test_the_site_serves_while_the_cache_is_down(host, cache_name, http, base_ur
             # Each cache call fails at once (the name "cache" no longer resolves): a slow
             # answer here is time lost per call, e.g. to name resolution.
             assert took < 5, f"{path}: {took:.1f} s without the cache"
-        # Still in rotation: the proxy's health check and the deploy's gate see a 200.
+        # Still in rotation: the proxy's health check and the deploy's gate see a 200, and say
+        # the cache is down within a second (a process reuses its last answer for one).
+        deadline = time.monotonic() + 3
+        while readyz(http, base_url)[1].get("status") == "ok" and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert readyz(http, base_url) == (200, {
             "status": "degraded",
             "checks": {"database": "ok", "migrations": "ok", "cache": "degraded"},

@@ -5,6 +5,7 @@ steady load through both nodes' proxies, a rolling update, a release that never 
 (Swarm rolls it back by itself and the deploy fails naming why), a lost node, scaling web from
 2 to 4, and a rollback. Every figure is printed; failed requests must be none."""
 
+import hashlib
 import os
 import time
 
@@ -120,6 +121,8 @@ def test_the_database_runs_on_the_labelled_node():
 @pytest.mark.parametrize("name", sorted(HOSTS))
 def test_no_secret_is_in_any_container_environment(name, lab_secrets):
     secrets = [lab_secrets[key] for key in ("vault_library_secret_key", "vault_library_db_password")]
+    # The cache's password, which the role makes from the secret key (roles/library/vars/main.yml).
+    secrets.append(hashlib.sha256((lab_secrets["vault_library_secret_key"] + "/library-cache").encode()).hexdigest())
     ids = docker(name, "ps -q").split()
     assert ids, f"{name} runs no container"
     environments = docker(name, "inspect --format '{{json .Config.Env}}' " + " ".join(ids))
@@ -131,7 +134,23 @@ def test_no_secret_is_in_any_container_environment(name, lab_secrets):
 def test_web_reads_its_secrets_from_files():
     name = web_tasks()[0][0]
     web = docker(name, "ps -q --filter label=com.docker.swarm.service.name=library_web").split()[0]
-    assert docker(name, f"exec {web} ls /run/secrets").split() == ["database_url", "django_secret_key"]
+    assert docker(name, f"exec {web} ls /run/secrets").split() == ["cache_url", "database_url", "django_secret_key"]
+
+
+def test_the_database_is_backed_up_on_its_node():
+    """As with compose: WAL archived from the db task, a backup now, the backup host's drill."""
+    archiver = node(MANAGER).run("sudo /usr/local/sbin/library-db-exec psql -X -tA -d library "
+                                 "-c 'SELECT archived_count > 0, failed_count FROM pg_stat_archiver'")
+    assert archiver.rc == 0 and archiver.stdout.strip().startswith("t|"), archiver.stdout + archiver.stderr
+    before = node(MANAGER).run("sudo /usr/local/sbin/library-db-exec pgbackrest --stanza=lab-1 info --output=json")
+    assert before.rc == 0, before.stderr
+    run = playbook("backup.yml", "-e", "library_backup_type=incr")
+    assert run.rc == 0, run.text[-3000:]
+    after = node(MANAGER).run("sudo /usr/local/sbin/library-db-exec pgbackrest --stanza=lab-1 info --output=json")
+    assert after.stdout.count('"label"') == before.stdout.count('"label"') + 1
+    drill = node("lab-backup").run("sudo library-restore-drill --only bk-lab-1")
+    assert drill.rc == 0, drill.stdout + drill.stderr
+    assert "lab-1: ok" in drill.stdout
 
 
 def test_rolling_update_under_load(first_revision):
