@@ -14,7 +14,9 @@ import uuid
 
 import pytest
 from conftest import (
+    DOCKER,
     HOSTS,
+    REGISTRY,
     ROOT,
     build,
     build_never_ready,
@@ -22,9 +24,11 @@ from conftest import (
     isbn13,
     playbook,
     post,
+    publish,
     release_lines,
     releases,
     revisions,
+    sh,
     site_yml,
     ssh,
     wait_for,
@@ -210,6 +214,36 @@ def test_never_ready_revision_fails_and_previous_keeps_serving():
     r = get(f"{LAB_1}/api/v1/loans/{story['loan']['id']}/", headers=story["auth"])
     assert r.status_code == 200
     story["broken"] = broken
+
+
+def registry_digest(tag: str) -> str:
+    """The digest the lab registry gave library:TAG when this machine pushed it."""
+    r = sh(DOCKER, "image", "inspect", "--format", "{{json .RepoDigests}}", f"{REGISTRY}/library:{tag}")
+    assert r.returncode == 0, r.stderr
+    (digest,) = {d.split("@")[1] for d in json.loads(r.stdout) if d.startswith(f"{REGISTRY}/library@")}
+    return digest
+
+
+def test_a_deploy_by_digest_runs_exactly_it_and_refuses_a_tag_pushed_again():
+    """CI passes the digest it built (library_release_digest): hosts run those bytes, and a tag
+    that names another image by the time they pull it (pushed again) is refused."""
+    second = story["second"]
+    digest = registry_digest(second)
+    run = site_yml(second, "-e", f"library_release_digest={digest}")
+    assert run.rc == 0, run.text[-3000:]
+    for name in HOSTS:
+        image = ssh(name, "sudo docker inspect -f '{{.Config.Image}}' $(sudo docker ps -q -f label=com.docker.compose.service=web)")
+        assert image.stdout.strip() == f"{REGISTRY}/library@{digest}", image.stdout
+    # The same release pushed under a new tag, then that tag pushed again with another image.
+    moved = f"{second}-moved"
+    assert sh(DOCKER, "tag", f"library:{story['broken']}", f"library:{moved}").returncode == 0
+    publish(moved)
+    assert registry_digest(moved) != digest
+    run = site_yml(moved, "-e", f"library_release_digest={digest}")
+    assert run.rc != 0
+    assert f"{REGISTRY}/library:{moved} names sha256:" in run.text and f"not {digest}" in run.text, run.text[-3000:]
+    assert "refusing it" in run.text
+    assert revisions() == {name: second for name in HOSTS}
 
 
 def lab_secret_values(secrets: dict) -> dict[str, str]:
