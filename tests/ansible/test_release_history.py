@@ -70,3 +70,12 @@ def test_a_rollback_to_a_release_never_run_here_is_pushed():
 def test_every_line_format_the_log_has_held_is_read(line, expected):
     (release,) = releases.library_releases(line + "\n\nnot a release\n")
     assert {k: release[k] for k in expected} == expected
+
+
+def test_a_rollback_takes_the_digest_its_release_ran_with():
+    other = "sha256:" + "cd" * 32
+    text = log("A ok", "B ok").replace(DIGEST, other, 1) + log("B failed").replace(DIGEST, "sha256:" + "ee" * 32)
+    # A ran as `other`; B's newest successful line names DIGEST (the failed one is not taken).
+    assert releases.library_recorded_digest(text, "A") == other
+    assert releases.library_recorded_digest(text, "B") == DIGEST
+    assert releases.library_recorded_digest(text, "C") == ""

@@ -65,3 +65,14 @@ def test_published_ports_are_numbers_and_the_input_is_left_as_it_was():
     assert stack["services"]["proxy"]["ports"] == [{"mode": "host", "target": 80, "published": 80}]
     assert "profiles" not in stack["services"]["db"] and "shm_size" not in stack["services"]["db"]
     assert repr(CONFIG) == before
+
+
+def encrypted(config: dict) -> dict:
+    networks = {name: {**network, "driver_opts": {"encrypted": ""}} for name, network in config["networks"].items()}
+    return {**config, "networks": networks}
+
+
+def test_the_overlay_networks_stay_encrypted_unless_the_kernel_cannot():
+    assert swarm_stack(encrypted(CONFIG))["networks"]["backend"]["driver_opts"] == {"encrypted": ""}
+    plain = swarm_stack(encrypted(CONFIG), encrypt=False)["networks"]["backend"]
+    assert "driver_opts" not in plain and plain["driver"] == "overlay" and plain["internal"] is True

@@ -103,3 +103,13 @@ def test_a_cmd_is_split_as_a_shell_would_and_an_operator_in_quotes_is_data():
 ])
 def test_a_cmd_that_is_not_one_manage_py_command_is_refused(value, why):
     assert refused(inputs.manage_command, value).startswith(f"NAME '{value}' {why}")
+
+
+@pytest.mark.parametrize("value", ["sha256:" + "a" * 63, "sha256:" + "A" * 64, "sha512:" + "a" * 64, "a" * 64,
+                                   "sha256:" + "a" * 64 + "; id"])
+def test_a_digest_is_sha256_and_64_hex_digits(value):
+    assert "is not an image digest" in refused(inputs.digest, value)
+
+
+def test_a_good_digest_is_taken_as_given():
+    assert inputs.digest("DIGEST", "sha256:" + "0a" * 32) == "sha256:" + "0a" * 32

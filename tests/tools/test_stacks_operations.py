@@ -159,3 +159,12 @@ def test_plan_exits_1_when_the_playbook_wrote_no_report(run):
     status, out, _ = run("plan")
     assert status == 1
     assert (out.out, out.err) == ("", "plan: plan.yml failed on ci (exit 1)\n")
+
+
+def test_the_digest_ci_built_reaches_the_deploy_and_its_summary(run, tmp_path):
+    digest = "sha256:" + "ab" * 32
+    summary = tmp_path / "summary.md"
+    status, _, calls = run("deploy", f"--revision={'1' * 40}", f"--digest={digest}", GITHUB_STEP_SUMMARY=str(summary))
+    assert status == 0
+    assert calls[0]["argv"][0] == "site.yml" and calls[0]["vars"]["library_release_digest"] == digest
+    assert f"| digest | `{digest}` |" in summary.read_text(encoding="utf-8")
