@@ -69,7 +69,11 @@ push-image: setup ## build the image and push it to REPOSITORY=<registry>/<owner
 lint: setup venv ## ruff, yamllint, ansible-lint, hadolint, actionlint, zizmor, shellcheck
 	tools/lint
 
-test: lint test-app test-image test-workflows test-tools test-ansible test-lab ## every test, from a fresh machine
+# make test's phases, in order (tools/test-phases runs and times each, and prints a table).
+TEST_PHASES := lint test-app test-image test-workflows test-tools test-ansible test-lab
+
+test: ## every test, from a fresh machine; each phase timed, a table of them at the end
+	@tools/test-phases $(TEST_PHASES)
 
 test-app: setup ## app tests against a real PostgreSQL
 	tests/app/run
