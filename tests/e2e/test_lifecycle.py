@@ -244,6 +244,8 @@ def test_a_deploy_by_digest_runs_exactly_it_and_refuses_a_tag_pushed_again():
     assert f"{REGISTRY}/library:{moved} names sha256:" in run.text and f"not {digest}" in run.text, run.text[-3000:]
     assert "refusing it" in run.text
     assert revisions() == {name: second for name in HOSTS}
+    # Refused before anything changed, and the lock released: the next deploy goes ahead.
+    assert site_yml(second).rc == 0
 
 
 def lab_secret_values(secrets: dict) -> dict[str, str]:
