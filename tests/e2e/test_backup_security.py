@@ -103,10 +103,11 @@ def test_a_drill_restores_the_newest_backup_and_its_metric_says_ok():
 def test_a_drill_of_a_damaged_copy_says_it_failed():
     copy = "/var/tmp/drill-copy"
     on_backup_host(f"rm -rf {copy} && mkdir -p {copy} && cp -r {FOLDER}/repo {copy}/repo && chown -R {ACCOUNT} {copy}")
-    largest = on_backup_host(f"find {copy}/repo/backup -path '*F/bundle/*' -type f -printf '%s %p\\n' | sort -n | tail -n 1")
-    size, bundle = largest.split()
-    # One byte in the middle of the full backup's largest bundle, changed.
-    on_backup_host(f"printf '\\377' | dd of={bundle} bs=1 seek={int(size) // 2} conv=notrunc status=none")
+    bundles = on_backup_host(f"find {copy}/repo/backup -path '*/bundle/*' -type f -printf '%s %p\\n'").splitlines()
+    assert bundles
+    # One byte in the middle of every bundle of every backup, changed: whichever the drill takes.
+    for size, bundle in (line.split() for line in bundles):
+        on_backup_host(f"printf '\\377' | dd of={bundle} bs=1 seek={int(size) // 2} conv=notrunc status=none")
     r = ssh(BACKUP, f"sudo library-restore-drill --only {ACCOUNT} --repository {copy}/repo --results {copy}/results")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "lab-1: FAILED" in r.stderr
