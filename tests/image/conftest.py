@@ -295,7 +295,8 @@ def proxy(caddy_image, web, run_container):
     network = f"{PREFIX}-proxy"
     docker("network", "create", network)
     docker("network", "connect", "--alias", "web", network, web["name"])
-    env = {"LIBRARY_SITE_ADDRESS": ":80", "LIBRARY_DEFAULT_SNI": "localhost", "LIBRARY_TLS": ""}
+    env = {"LIBRARY_SITE_ADDRESS": ":80", "LIBRARY_DEFAULT_SNI": "localhost", "LIBRARY_TLS": "",
+           "LIBRARY_MAX_BODY_BYTES": "1048576"}
     name, result = run_container(
         "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE",
         "--security-opt", "no-new-privileges", "--network", network,

@@ -14,14 +14,26 @@ import yaml
 from conftest import PREFIX
 from image_helpers import HARDENING, ROOT, docker, inspect
 
-# compose.yaml's address of the cache, as the web service gets it.
-CACHE_URL = "redis://cache:6379/0"
+# The cache's password, as a deploy gives it in .env (LIBRARY_CACHE_PASSWORD), and compose.yaml's
+# address of the cache with it, as the web service gets it.
+PASSWORD = "test-cache-password-0123456789abcdef"
+ENV = {"LIBRARY_CACHE_PASSWORD": PASSWORD}
+CACHE_URL = f"redis://:{PASSWORD}@cache:6379/0"
+
+
+def interpolate(text, values):
+    """compose's interpolation: $$ is a $, ${NAME:-default} is VALUES' NAME, else the default."""
+    def one(match):
+        if match.group(0) == "$$":
+            return "$"
+        return values.get(match.group(1)) or match.group(2) or ""
+    return re.sub(r"\$\$|\$\{([A-Z_]+)(?::-([^}]*))?\}", one, text)
 
 
 def compose_service(name):
-    """A service of compose.yaml, every ${VARIABLE:-default} at its default."""
+    """A service of compose.yaml as compose makes it with ENV."""
     text = (ROOT / "compose" / "compose.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text))["services"][name]
+    return yaml.safe_load(interpolate(text, ENV))["services"][name]
 
 
 def healthy(name, test):
@@ -65,6 +77,8 @@ def cache(valkey_image, network, run_container):
             "--memory", service["mem_limit"], "--pids-limit", str(service["pids_limit"]),
             "--network", network, "--network-alias", "cache"]
     args += ["--read-only"] if service["read_only"] else []
+    for key, value in service["environment"].items():
+        args += ["--env", f"{key}={value}"]
     for path in service["tmpfs"]:
         args += ["--tmpfs", path]
     name, result = run_container(*args, valkey_image, *service["command"], name="cache")
@@ -106,6 +120,15 @@ def test_the_cache_runs_as_its_own_user_without_capabilities(cache):
     assert written.returncode != 0 and "Read-only file system" in written.stderr
 
 
+def test_the_cache_refuses_a_client_without_its_password(cache):
+    ping = docker("exec", "--env", "REDISCLI_AUTH=", cache["name"], "valkey-cli", "ping", check=False)
+    assert "NOAUTH" in ping.stdout + ping.stderr, ping
+    wrong = docker("exec", "--env", "REDISCLI_AUTH=wrong", cache["name"], "valkey-cli", "ping", check=False)
+    assert "PONG" not in wrong.stdout, wrong
+    args = docker("exec", cache["name"], "cat", "/proc/1/cmdline").stdout
+    assert PASSWORD not in args, "the password is in the server's arguments"
+
+
 def config(cache, key):
     lines = docker("exec", cache["name"], "valkey-cli", "config", "get", key).stdout.splitlines()
     assert lines[0] == key, lines
@@ -139,6 +162,9 @@ def test_web_serves_on_while_the_cache_is_stopped_and_uses_it_again(web_with_cac
             assert requests.get(base + path, timeout=10).status_code == 200, path
             took = time.monotonic() - started
             assert took < 5, f"{path}: {took:.1f} s without the cache"
+        deadline = time.monotonic() + 5  # /readyz reuses its answer for a second
+        while readyz(base)[1].get("status") == "ok" and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert readyz(base) == (200, {
             "status": "degraded",
             "checks": {"database": "ok", "migrations": "ok", "cache": "degraded"},
