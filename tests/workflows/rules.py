@@ -1,6 +1,9 @@
-"""The rules our GitHub workflows must follow, as functions returning a list of problems, so the
-tests can run them on the real workflows (expecting none) and on broken samples (expecting the
-problem to be found): each rule is shown able to fail."""
+"""The rules our GitHub workflows must follow that zizmor (tools/lint) does not check, as
+functions returning a list of problems, so the tests can run them on the real workflows
+(expecting none) and on broken samples (expecting the problem to be found): each rule is shown
+able to fail. zizmor checks the rest: actions pinned to commit shas (unpinned-uses), no broad
+default permissions (excessive-permissions), checkouts without persisted credentials
+(artipacked); test_zizmor.py shows it finding each."""
 
 from __future__ import annotations
 
@@ -100,39 +103,26 @@ def run_problems(workflow: dict, root: Path = ROOT) -> list[str]:
     return problems
 
 
-def pin_problems(text: str) -> list[str]:
-    """Every third-party action (and docker:// image) is pinned to an immutable reference."""
+def pin_comment_problems(text: str) -> list[str]:
+    """Every action pinned to a commit sha says which release it is: `uses: o/r@<sha> # v1.2.3`
+    (zizmor checks the pin; a reader and Dependabot need the version)."""
     problems = []
     for number, line in enumerate(text.splitlines(), 1):
         match = re.match(r"^\s*(?:-\s*)?uses:\s*(['\"]?)([^\s'\"#]+)\1\s*(#.*)?$", line)
         if not match:
             continue
-        ref, comment = match.group(2), match.group(3) or ""
-        if ref.startswith("./"):
-            continue  # an action of this repository: pinned by the commit itself
-        if ref.startswith("docker://"):
-            if "@sha256:" not in ref:
-                problems.append(f"line {number}: {ref} is not pinned to a digest")
-            continue
-        name, _, version = ref.partition("@")
-        if not SHA.match(version):
-            problems.append(f"line {number}: {name} is pinned to '{version}', not a full commit sha")
-        elif not VERSION_COMMENT.search(comment):
+        name, _, version = match.group(2).partition("@")
+        if SHA.match(version) and not VERSION_COMMENT.search(match.group(3) or ""):
             problems.append(f"line {number}: {name}@{version[:7]}… has no '# vX.Y.Z' comment")
     return problems
 
 
 def permission_problems(workflow: dict, may_write: dict[str, set[str]]) -> list[str]:
-    """Permissions are declared (never the broad defaults), and a job writes only what
-    `may_write[job_id]` allows."""
+    """A job writes only what `may_write[job_id]` allows (zizmor finds broad defaults; only we
+    know which job needs which scope)."""
     problems = []
-    top = workflow.get("permissions")
-    if top is None:
-        problems.append("no top-level permissions: the token would get the repository's defaults")
     for job_id, job in (workflow.get("jobs") or {}).items():
-        effective = job.get("permissions", top)
-        if effective is None:
-            continue  # reported above
+        effective = job.get("permissions", workflow.get("permissions")) or {}
         if isinstance(effective, str):
             problems.append(f"{job_id}: permissions '{effective}'; list each scope")
             continue
@@ -149,16 +139,6 @@ def secret_problems(workflow: dict) -> list[str]:
     for job_id, index, step in steps(workflow):
         if re.search(r"\$\{\{[^}]*\bsecrets\.", str(step.get("run", ""))):
             problems.append(f"{job_id} step {index}: a secret is expanded inside run:")
-    return problems
-
-
-def checkout_problems(workflow: dict) -> list[str]:
-    """actions/checkout leaves no token in .git/config for later steps to find."""
-    problems = []
-    for job_id, index, step in steps(workflow):
-        is_checkout = str(step.get("uses", "")).startswith("actions/checkout@")
-        if is_checkout and (step.get("with") or {}).get("persist-credentials") is not False:
-            problems.append(f"{job_id} step {index}: checkout without persist-credentials: false")
     return problems
 
 

@@ -106,25 +106,16 @@ def test_the_makefile_parser_sees_targets_not_variables():
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
-def test_third_party_actions_are_pinned_to_full_shas(path):
+def test_pinned_actions_say_their_release(path):
     text = path.read_text(encoding="utf-8")
     assert "uses:" in text
-    assert rules.pin_problems(text) == []
+    assert rules.pin_comment_problems(text) == []
 
 
-@pytest.mark.parametrize(
-    ("line", "problem"),
-    [
-        ("      - uses: actions/checkout@v5", "pinned to 'v5', not a full commit sha"),
-        ("      - uses: actions/cache@main # v4.2.3", "pinned to 'main'"),
-        ("        uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a", "not a full commit sha"),
-        ("      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8", "no '# vX.Y.Z' comment"),
-        ("      - uses: docker://alpine:3", "not pinned to a digest"),
-    ],
-)
-def test_the_pin_rule_rejects(line, problem):
-    found = rules.pin_problems(line)
-    assert any(problem in p for p in found), found
+def test_the_pin_comment_rule_rejects_a_bare_sha():
+    line = "      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8"
+    assert rules.pin_comment_problems(line) == ["line 1: actions/checkout@08c6903… has no '# vX.Y.Z' comment"]
+    assert rules.pin_comment_problems(line + " # v5.0.0") == []
 
 
 def test_permissions_are_least():
@@ -133,10 +124,7 @@ def test_permissions_are_least():
     assert rules.permission_problems(rules.load(DEPLOY), may_write={"publish": {"packages"}}) == []
 
 
-def test_the_permission_rule_rejects_defaults_and_extra_writes():
-    ci = rules.load(CI)
-    del ci["permissions"]
-    assert any("no top-level permissions" in p for p in rules.permission_problems(ci, {}))
+def test_the_permission_rule_rejects_extra_writes():
     deploy = rules.load(DEPLOY)
     assert any("packages: write is not needed" in p for p in rules.permission_problems(deploy, {}))
     deploy["jobs"]["deploy"]["permissions"] = "write-all"
@@ -154,17 +142,6 @@ def test_the_secret_rule_rejects_an_inline_secret():
     deploy["jobs"]["deploy"]["steps"].append({"run": "echo ${{ secrets.DEPLOY_SSH_KEY }} > key"})
     last = len(deploy["jobs"]["deploy"]["steps"]) - 1
     assert rules.secret_problems(deploy) == [f"deploy step {last}: a secret is expanded inside run:"]
-
-
-@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
-def test_checkout_keeps_no_credentials(path):
-    assert rules.checkout_problems(rules.load(path)) == []
-
-
-def test_the_checkout_rule_rejects_persisted_credentials():
-    ci = rules.load(CI)
-    ci["jobs"]["lint"]["steps"][0]["with"] = {}
-    assert rules.checkout_problems(ci) == ["lint step 0: checkout without persist-credentials: false"]
 
 
 def test_deploys_are_serialized_and_never_cancelled():
