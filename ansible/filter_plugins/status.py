@@ -1,6 +1,7 @@
 """Filters of status.yml (roles/library/tasks/status.yml builds one row per host):
 
-- library_service_states: the states of a compose service's containers, one word each, from
+- library_service_states: the states of a service's containers (compose's, or a swarm's tasks
+  on the node), one word each, from
   docker_host_info's container list: healthy, unhealthy, starting, running (no health check)
   or the container's state (exited, restarting...). One-off containers (`compose run`) are left
   out: they are commands, not the service.
@@ -23,7 +24,9 @@ def library_service_states(containers: list[dict], service: str) -> list[str]:
     states = []
     for container in containers or []:
         labels = container.get("Labels") or {}
-        if labels.get("com.docker.compose.service") != service or labels.get("com.docker.compose.oneoff") == "True":
+        # compose's service label, or Swarm's PROJECT_SERVICE (a service's name has no "_")
+        named = labels.get("com.docker.compose.service") or labels.get("com.docker.swarm.service.name", "").rpartition("_")[2]
+        if named != service or labels.get("com.docker.compose.oneoff") == "True":
             continue
         state = container.get("State", "?")
         health = HEALTH.search(container.get("Status", ""))

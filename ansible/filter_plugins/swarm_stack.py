@@ -73,6 +73,23 @@ def _tmpfs_paths(tmpfs) -> list[str]:
     return [entry.split(":", 1)[0] for entry in entries]
 
 
+def swarm_web_node(hosts: list[str], hostvars, project: str) -> str:
+    """The first of HOSTS that runs a web task of stack PROJECT, from each host's
+    library_stack_containers (docker_host_info, verbose), or "" when none does."""
+    for host in hosts:
+        if swarm_web_containers(hostvars[host].get("library_stack_containers", {}).get("containers", []), project):
+            return host
+    return ""
+
+
+def swarm_web_containers(containers: list[dict], project: str) -> list[str]:
+    """The ids of the running containers of stack PROJECT's web tasks among CONTAINERS."""
+    return [c["Id"] for c in containers
+            if (c.get("Labels") or {}).get("com.docker.swarm.service.name") == f"{project}_web"
+            and c.get("State") == "running"]
+
+
 class FilterModule:
     def filters(self):
-        return {"swarm_stack": swarm_stack}
+        return {"swarm_stack": swarm_stack, "swarm_web_node": swarm_web_node,
+                "swarm_web_containers": swarm_web_containers}

@@ -189,6 +189,18 @@ def test_one_off_and_other_services_containers_are_not_the_service():
     assert status_filters.library_service_states(containers, "proxy") == []
 
 
+def test_a_swarms_tasks_are_their_services_containers():
+    def task(service, status):
+        return {"State": "running", "Status": status, "Labels": {"com.docker.swarm.service.name": f"library_{service}",
+                                                               "com.docker.stack.namespace": "library"}}
+
+    tasks = [task("web", "Up 1 minute (healthy)"), task("web", "Up 2 seconds (health: starting)"),
+             task("proxy", "Up 1 minute")]
+    assert status_filters.library_service_states(tasks, "web") == ["healthy", "starting"]
+    assert status_filters.library_service_states(tasks, "proxy") == ["running"]
+    assert status_filters.library_service_states(tasks, "db") == []
+
+
 def test_the_table_takes_its_columns_from_the_rows_and_spreads_a_list_over_lines():
     rows = [{"host": "a", "revision": "r1", "last releases": ["one", "two"]},
             {"host": "bb", "revision": "unreachable"},

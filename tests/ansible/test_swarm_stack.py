@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ansible" / "filter_plugins"))
 
-from swarm_stack import swarm_stack
+from swarm_stack import swarm_stack, swarm_web_containers, swarm_web_node
 
 # The shape `docker compose config --format json` prints (docker compose 2.26).
 CONFIG = {
@@ -76,3 +76,21 @@ def test_the_overlay_networks_stay_encrypted_unless_the_kernel_cannot():
     assert swarm_stack(encrypted(CONFIG))["networks"]["backend"]["driver_opts"] == {"encrypted": ""}
     plain = swarm_stack(encrypted(CONFIG), encrypt=False)["networks"]["backend"]
     assert "driver_opts" not in plain and plain["driver"] == "overlay" and plain["internal"] is True
+
+
+def container(id_, service, state="running"):
+    return {"Id": id_, "State": state, "Labels": {"com.docker.swarm.service.name": service}}
+
+
+def test_the_first_node_running_a_web_task_ensures_the_first_admin():
+    hostvars = {
+        "n1": {"library_stack_containers": {"containers": [container("p1", "library_proxy"),
+                                                           container("w0", "library_web", "exited")]}},
+        "n2": {"library_stack_containers": {"containers": [container("w1", "library_web"),
+                                                           container("x", "other_web")]}},
+        "n3": {"library_stack_containers": {"containers": [container("w2", "library_web")]}},
+        "n4": {},
+    }
+    assert swarm_web_node(["n1", "n2", "n3"], hostvars, "library") == "n2"
+    assert swarm_web_node(["n1", "n4"], hostvars, "library") == ""
+    assert swarm_web_containers(hostvars["n2"]["library_stack_containers"]["containers"], "library") == ["w1"]

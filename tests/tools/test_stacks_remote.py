@@ -65,6 +65,75 @@ def test_the_hosts_shell_reads_every_word_of_the_command_as_data(tmp_path):
     assert not (tmp_path / "MARKER").exists() and not (project / "MARKER").exists()
 
 
+SWARM = {**SETTINGS, "library_engine": "swarm"}
+# A node's docker, for the swarm scripts: two tasks of the stack run here (web and proxy), and
+# each docker call is recorded in CALLS.
+FAKE_DOCKER = """#!/bin/sh
+echo "$*" >> "$CALLS"
+case "$1" in
+  ps) case "$*" in
+        *service.name=library_web*) echo aaa ;;
+        *service.name=*) ;;
+        *) printf 'aaa\\nbbb\\n' ;;
+      esac ;;
+  inspect) [ "$4" = aaa ] && echo library_web || echo library_proxy ;;
+  logs) shift; echo "2026-12-07T10:00:00Z logs $*" ;;
+  exec) shift; echo "exec $*" ;;
+esac
+"""
+
+
+def node(tmp_path):
+    """A PATH with sudo (runs what it is given) and the fake docker, and the file of its calls."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sudo").write_text('#!/bin/sh\nexec "$@"\n', encoding="utf-8")
+    (bin_dir / "docker").write_text(FAKE_DOCKER, encoding="utf-8")
+    for tool in ("sudo", "docker"):
+        (bin_dir / tool).chmod(0o755)
+    calls = tmp_path / "calls"
+    return {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls), "LANG": "C.UTF-8"}, calls
+
+
+def on_node(line, env, tmp_path):
+    return subprocess.run(["/bin/sh", "-c", line], cwd=tmp_path, capture_output=True, text=True, env=env,
+                          check=False)
+
+
+def test_swarm_logs_are_each_local_tasks_logs_named_by_service(tmp_path):
+    env, calls = node(tmp_path)
+    result = on_node(remote.logs_command(SWARM, "10m", False), env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == ["proxy | 2026-12-07T10:00:00Z logs --timestamps --since 10m bbb",
+                                                  "web | 2026-12-07T10:00:00Z logs --timestamps --since 10m aaa"]
+    assert "ps -q --filter label=com.docker.stack.namespace=library" in calls.read_text()
+
+
+def test_swarm_logs_of_one_service_follow_when_asked(tmp_path):
+    env, calls = node(tmp_path)
+    result = on_node(remote.logs_command(SWARM, "1s", True, "web"), env, tmp_path)
+    assert result.stdout.splitlines() == ["web | 2026-12-07T10:00:00Z logs --timestamps --since 1s --follow aaa"]
+    assert "ps -q --filter label=com.docker.swarm.service.name=library_web" in calls.read_text()
+
+
+def test_swarm_exec_runs_in_the_nodes_web_task_with_every_word_as_data(tmp_path):
+    env, _ = node(tmp_path)
+    result = on_node(remote.manage_command(SWARM, False, HOSTILE), env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "exec -i aaa python " + " ".join(HOSTILE)
+    assert not (tmp_path / "MARKER").exists()
+    assert on_node(remote.manage_command(SWARM, True, ["manage.py", "check"]), env, tmp_path).stdout.startswith(
+        "exec -i -t aaa python")
+
+
+def test_swarm_exec_on_a_node_without_web_says_so(tmp_path):
+    env, _ = node(tmp_path)
+    result = on_node(remote.manage_command({**SWARM, "library_project_name": "other"}, False, ["manage.py"]),
+                     env, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "no web task runs on this node: choose another HOST"
+
+
 def test_a_line_loses_its_terminal_control_codes_and_carriage_return():
     assert remote.plain("\x1b[2Kweb-1  | 2026-11-30T10:00:00Z \x1b[31mred\x1b[0m\r\n") == "web-1  | 2026-11-30T10:00:00Z red"
 

@@ -1,5 +1,5 @@
 """The commands that ssh to the hosts themselves, because ansible can neither stream output nor
-pass a terminal through: `logs` and `exec`. Each host is reached as ansible reaches it
+pass a terminal through: `logs` and `exec`, for either engine. Each host is reached as ansible reaches it
 (playbooks.connections), and every word of the remote command reaches the host's shell quoted
 (shlex), so operator input is only ever data there."""
 
@@ -37,17 +37,61 @@ def compose(settings: Mapping[str, str], *words: str) -> str:
     release's), as root (only root may enter the folder): one shell line, every word quoted.
     The folder and the words reach the root shell as its arguments, never as its script.
     --ansi never: no colour or cursor codes in what is read on this side."""
-    return shlex.join(["sudo", "sh", "-c", 'cd "$1" && shift && exec docker compose "$@"', "library-compose",
-                       settings["library_dir"], "-p", settings["library_project_name"], "--ansi", "never", *words])
+    return as_root('cd "$1" && shift && exec docker compose "$@"', "library-compose",
+                   settings["library_dir"], "-p", settings["library_project_name"], "--ansi", "never", *words)
+
+
+# With swarm, each node prints its own tasks' logs (so a line comes once, from the node that ran
+# it), as "SERVICE | TIME line" like compose's; the tasks are found by the stack's labels.
+SWARM_LOGS = """\
+project=$1 since=$2 follow=$3 service=$4
+filter="label=com.docker.stack.namespace=$project"
+[ -z "$service" ] || filter="label=com.docker.swarm.service.name=${project}_$service"
+docker ps -q --filter "$filter" | {
+  while read -r id; do
+    name=$(docker inspect --format '{{index .Config.Labels "com.docker.swarm.service.name"}}' "$id")
+    docker logs --timestamps --since "$since" ${follow:+--follow} "$id" 2>&1 | sed -u "s/^/${name#"${project}_"} | /" &
+  done
+  wait
+}"""
+
+# With swarm, a command runs in a web task of the node (a task's container is where its secrets
+# are mounted), not in a one-off container.
+SWARM_MANAGE = """\
+project=$1 tty=$2
+shift 2
+id=$(docker ps -q --filter "label=com.docker.swarm.service.name=${project}_web" | head -n 1)
+if [ -z "$id" ]; then
+  echo "no web task runs on this node: choose another HOST" >&2
+  exit 1
+fi
+exec docker exec -i ${tty:+-t} "$id" "$@"
+"""
+
+
+def swarm(settings: Mapping[str, str]) -> bool:
+    return settings.get("library_engine") == "swarm"
+
+
+def as_root(script: str, name: str, *words: str) -> str:
+    """SCRIPT run by a root shell with WORDS as its arguments: one line, every word quoted."""
+    return shlex.join(["sudo", "sh", "-c", script, name, *words])
 
 
 def logs_command(settings: Mapping[str, str], since: str, follow: bool, service: str = "") -> str:
+    if swarm(settings):
+        return as_root(SWARM_LOGS, "library-logs", settings["library_project_name"], since, "1" if follow else "",
+                       service)
     return compose(settings, "logs", "--timestamps", "--since", since,
                    *(["--follow"] if follow else []), *([service] if service else []))
 
 
 def manage_command(settings: Mapping[str, str], tty: bool, words: list[str]) -> str:
-    """A one-off web container of the running release (no dependency started), removed after."""
+    """A one-off web container of the running release (no dependency started), removed after;
+    with swarm, a web task of the node."""
+    if swarm(settings):
+        return as_root(SWARM_MANAGE, "library-exec", settings["library_project_name"], "1" if tty else "",
+                       "python", *words)
     return compose(settings, "run", "--rm", "--no-deps", *([] if tty else ["-T"]), "web", "python", *words)
 
 

@@ -8,6 +8,7 @@ steady load through both nodes' proxies, a rolling update, a release that never 
 import hashlib
 import os
 import time
+import uuid
 
 import pytest
 import testinfra
@@ -19,6 +20,7 @@ from conftest import (
     build,
     build_never_ready,
     get,
+    make_env,
     playbook,
     post,
     releases,
@@ -98,7 +100,7 @@ def test_the_lab_moves_to_one_swarm_and_keeps_its_data(lab_secrets, admin_userna
     for ip in HOSTS.values():
         assert get(f"http://{ip}/readyz").status_code == 200
         assert get(f"http://{ip}/api/v1/books/", headers=auth).json()["count"] == books
-    story.update(auth=auth, books=books)
+    story.update(auth=auth, books=books, move=r.stdout)
 
 
 def test_every_node_is_ready_and_lab_1_leads():
@@ -135,6 +137,67 @@ def test_web_reads_its_secrets_from_files():
     name = web_tasks()[0][0]
     web = docker(name, "ps -q --filter label=com.docker.swarm.service.name=library_web").split()[0]
     assert docker(name, f"exec {web} ls /run/secrets").split() == ["cache_url", "database_url", "django_secret_key"]
+
+
+def make(*args, stdin=""):
+    return sh("make", "--silent", "--no-print-directory", "-C", ROOT, *args, "ENV=lab", input=stdin,
+              timeout=300, env=make_env())
+
+
+def test_the_move_ensured_the_first_admin_on_one_node(admin_username):
+    """A swarm's first release ensures the first admin, as a host's first deploy with compose
+    does (here it exists already: the database came over from compose)."""
+    lines = story["move"].splitlines()
+    task = [i for i, line in enumerate(lines) if line.startswith("TASK [library : Ensure the first admin exists]")]
+    assert len(task) == 1, "the swarm's first release did not ensure the first admin"
+    assert lines[task[0] + 1].startswith(("ok: [lab-", "changed: [lab-")), lines[task[0]:task[0] + 3]
+
+
+def test_logs_show_the_swarms_web_requests_by_node_and_service():
+    marker = uuid.uuid4().hex
+    for ip in HOSTS.values():
+        assert get(f"http://{ip}/e2e-swarm-logs-{marker}/").status_code == 404
+
+    def found():
+        r = make("logs", "SINCE=5m", "SERVICE=web", f"GREP={marker}")
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r.stdout.splitlines() or None
+
+    for line in wait_for("a request's log line from the swarm", found, seconds=60, interval=3):
+        host, service, rest = line.split(" | ", 2)
+        assert host in HOSTS and service == "web", line
+        assert rest[:4].isdigit() and marker in rest, line
+
+
+def test_exec_runs_a_management_command_in_a_web_task(admin_username):
+    host = web_tasks()[0][0]
+    script = ("from django.contrib.auth import get_user_model\n"
+              f"print('admin exists:', get_user_model().objects.filter(username={admin_username!r}).exists())\n")
+    r = make("exec", f"HOST={host}", "CMD=manage.py shell", stdin=script)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "admin exists: True" in r.stdout, r.stdout[-3000:]
+
+
+def test_status_shows_each_nodes_tasks_by_service():
+    r = make("status")
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = {line.split()[0]: line for line in r.stdout.splitlines() if line.split()[:1] in (["lab-1"], ["lab-2"])}
+    assert set(rows) == set(HOSTS), r.stdout
+    # lab-1 runs the proxy, a web task and the database; each is healthy.
+    assert "healthy" in rows["lab-1"] and "missing" not in rows["lab-1"], r.stdout
+
+
+def test_maintenance_puts_every_nodes_proxy_in_maintenance_and_back():
+    on = make("maintenance", "STATE=on")
+    try:
+        assert on.returncode == 0, on.stderr[-3000:]
+        for ip in HOSTS.values():
+            assert get(f"http://{ip}/api/v1/books/").status_code == 503
+            assert get(f"http://{ip}/readyz").status_code == 200
+    finally:
+        off = make("maintenance", "STATE=off")
+    assert off.returncode == 0, off.stderr[-3000:]
+    assert {name: get(f"http://{ip}/api/v1/books/").status_code for name, ip in HOSTS.items()} == dict.fromkeys(HOSTS, 200)
 
 
 def test_the_database_is_backed_up_on_its_node():
