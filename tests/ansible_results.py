@@ -5,6 +5,7 @@ and each message whole, where the human output folds, colours and lays them out 
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 # The environment that makes ansible-playbook print its JSON report on stdout.
 JSON_CALLBACK = {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"}
@@ -55,6 +56,15 @@ class Run:
             if status(result) == wanted:
                 found.append(host)
         return {name: sorted(found) for name, found in hosts.items()}
+
+    def seconds(self, prefix):
+        """How long the longest task whose name starts with PREFIX took (0 when none ran)."""
+        def moment(text):
+            return datetime.fromisoformat(text)
+
+        spans = [task["task"]["duration"] for play in self.report.get("plays", []) for task in play["tasks"]
+                 if task["task"]["name"].startswith(prefix) and "end" in task["task"].get("duration", {})]
+        return max(((moment(s["end"]) - moment(s["start"])).total_seconds() for s in spans), default=0.0)
 
     def failure_messages(self, host=None):
         """The msg of each failed result, one per task and host ("" for a failure without one);
