@@ -3,6 +3,7 @@ revisions, talk to the hosts over SSH and HTTP. Every wait is bounded."""
 
 import os
 import random
+import re
 import subprocess
 import time
 
@@ -41,6 +42,32 @@ def sh(*args, timeout=900, **kw):
                        timeout=timeout, **kw)
     print(r.stdout[-4000:], r.stderr[-4000:], sep="\n", flush=True)
     return r
+
+
+def make_lab(*args, stdin=""):
+    """make TARGET ENV=lab ... from the repository, as an operator runs it, with STDIN; --silent:
+    make does not echo its recipes, so stdout is the command's own."""
+    return sh("make", "--silent", "--no-print-directory", "-C", ROOT, *args, "ENV=lab", input=stdin,
+              timeout=300, env=make_env())
+
+
+def status_rows(output):
+    """{host: {column: cell}} of the table `make status` printed: the lines after its header, up
+    to the blank line that ends it (a row begins with the host's name). Columns are cut where
+    the header's names begin (a cell may hold several words)."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["HOST", "REVISION"])
+    header = lines[start]
+    starts = [m.start() for m in re.finditer(r"(?<=  )\S|^\s*\S", header)]
+    names = [header[a:b].strip() for a, b in zip(starts, [*starts[1:], None])]
+    rows = {}
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None])]
+        if cells[0] in HOSTS:
+            rows[cells[0]] = dict(zip(names, cells))
+    return rows
 
 
 def playbook(name, *extra, revision=None):

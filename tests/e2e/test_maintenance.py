@@ -1,17 +1,12 @@
 """`make maintenance ENV=lab STATE=on|off`: the proxy answers the website and the API with 503
 and Retry-After while the health endpoints keep telling the truth; off, everything serves."""
 
-import subprocess
-
 import pytest
-from conftest import HOSTS, ROOT, get
+from conftest import HOSTS, get, make_lab
 
 
 def maintenance(state):
-    r = subprocess.run(["make", "--no-print-directory", "maintenance", "ENV=lab", f"STATE={state}"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300, check=False)
-    print(r.stdout[-3000:], r.stderr[-2000:], sep="\n", flush=True)
-    return r
+    return make_lab("maintenance", f"STATE={state}")
 
 
 @pytest.fixture(scope="module")

@@ -21,20 +21,14 @@ from conftest import (
     ROOT,
     get,
     make_env,
+    make_lab,
     release_lines,
-    sh,
     ssh,
+    status_rows,
     wait_for,
 )
 
 REPOSITORY = f"{REGISTRY}/library"
-
-
-def make(*args, stdin=None):
-    """make TARGET ENV=lab ... from the repository, with stdin when given (else none); --silent:
-    make does not echo its recipes, so stdout is the command's own."""
-    return sh("make", "--silent", "--no-print-directory", "-C", ROOT, *args, "ENV=lab", input=stdin or "",
-              timeout=300, env=make_env())
 
 
 @pytest.fixture(scope="module")
@@ -45,27 +39,8 @@ def running_revision():
     return next(iter(answers.values()))
 
 
-def status_rows(output):
-    """{host: {column: cell}} of the table `make status` printed: the lines after its header, up
-    to the blank line that ends it (a row begins with the host's name). Columns are cut where
-    the header's names begin (a cell may hold several words)."""
-    lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["HOST", "REVISION"])
-    header = lines[start]
-    starts = [m.start() for m in re.finditer(r"(?<=  )\S|^\s*\S", header)]
-    names = [header[a:b].strip() for a, b in zip(starts, [*starts[1:], None])]
-    rows = {}
-    for line in lines[start + 1:]:
-        if not line.strip():
-            break
-        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None])]
-        if cells[0] in HOSTS:
-            rows[cells[0]] = dict(zip(names, cells))
-    return rows
-
-
 def test_status_shows_every_host_at_the_revision_it_serves_with_healthy_services(running_revision):
-    r = make("status")
+    r = make_lab("status")
     assert r.returncode == 0, r.stderr[-3000:]
     rows = status_rows(r.stdout)
     assert set(rows) == set(HOSTS), r.stdout[-3000:]
@@ -86,7 +61,7 @@ def test_logs_show_every_hosts_requests_prefixed_with_the_host():
         assert get(f"http://{ip}/e2e-logs-{marker}/").status_code == 404
 
     def found():
-        r = make("logs", "SINCE=5m", "SERVICE=web", f"GREP={marker}")
+        r = make_lab("logs", "SINCE=5m", "SERVICE=web", f"GREP={marker}")
         assert r.returncode == 0, r.stderr[-3000:]
         lines = r.stdout.splitlines()
         hosts = {line.split(" | ")[0] for line in lines}
@@ -104,7 +79,8 @@ def test_logs_follow_prints_lines_as_they_come_until_stopped():
     follow = subprocess.Popen(
         ["make", "--silent", "--no-print-directory", "-C", ROOT, "logs", "ENV=lab", "SERVICE=web", "SINCE=1s",
          f"GREP={marker}", "FOLLOW=1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+        env=make_env())
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in follow.stdout], daemon=True).start()
     try:
@@ -137,7 +113,7 @@ def test_logs_follow_prints_lines_as_they_come_until_stopped():
 def test_exec_runs_a_management_command_reading_stdin_in_a_one_off_container(admin_username):
     script = ("from django.contrib.auth import get_user_model\n"
               f"print('admin exists:', get_user_model().objects.filter(username={admin_username!r}).exists())\n")
-    r = make("exec", "HOST=lab-1", "CMD=manage.py shell", stdin=script)
+    r = make_lab("exec", "HOST=lab-1", "CMD=manage.py shell", stdin=script)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "admin exists: True" in r.stdout, r.stdout[-3000:]
     # The one-off container is gone.
@@ -146,13 +122,13 @@ def test_exec_runs_a_management_command_reading_stdin_in_a_one_off_container(adm
 
 
 def test_exec_passes_quoted_arguments_and_the_commands_exit_status():
-    r = make("exec", "HOST=lab-2", """CMD=manage.py shell -c "import sys; print('a; b | c'); sys.exit(3)\"""")
+    r = make_lab("exec", "HOST=lab-2", """CMD=manage.py shell -c "import sys; print('a; b | c'); sys.exit(3)\"""")
     assert r.returncode != 0
     assert "a; b | c" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
 
 
 def test_exec_refuses_a_host_of_another_inventory_before_any_connection():
-    r = make("exec", "HOST=library-prod-1", "CMD=manage.py check")
+    r = make_lab("exec", "HOST=library-prod-1", "CMD=manage.py check")
     assert r.returncode != 0
     assert "exec: HOST 'library-prod-1' is not a host of lab (hosts: lab-1 lab-2)" in r.stderr
 
@@ -170,7 +146,7 @@ def test_prune_removes_a_stopped_container_and_keeps_what_serves(running_revisio
     tagged = ssh("lab-1", f"sudo docker tag {REPOSITORY}:{running_revision} {old_tag}")
     assert tagged.returncode == 0, tagged.stderr
 
-    r = make("prune")
+    r = make_lab("prune")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     for name in HOSTS:
         assert f"{name} reclaimed " in r.stdout, r.stdout[-3000:]
@@ -187,7 +163,7 @@ def test_prune_removes_a_stopped_container_and_keeps_what_serves(running_revisio
 
 
 def test_prune_left_the_deploy_lock_free():
-    r = make("status")
+    r = make_lab("status")
     assert r.returncode == 0
     assert status_rows(r.stdout)["lab-1"]["LOCK"] == "free", r.stdout[-2000:]
 

@@ -20,13 +20,14 @@ from conftest import (
     build,
     build_never_ready,
     get,
-    make_env,
+    make_lab,
     playbook,
     post,
     releases,
     revisions,
     sh,
     site_yml,
+    status_rows,
     wait_for,
 )
 from load import SteadyLoad
@@ -139,11 +140,6 @@ def test_web_reads_its_secrets_from_files():
     assert docker(name, f"exec {web} ls /run/secrets").split() == ["cache_url", "database_url", "django_secret_key"]
 
 
-def make(*args, stdin=""):
-    return sh("make", "--silent", "--no-print-directory", "-C", ROOT, *args, "ENV=lab", input=stdin,
-              timeout=300, env=make_env())
-
-
 def test_the_move_ensured_the_first_admin_on_one_node(admin_username):
     """A swarm's first release ensures the first admin, as a host's first deploy with compose
     does (here it exists already: the database came over from compose)."""
@@ -160,7 +156,7 @@ def test_logs_show_the_swarms_web_requests_by_node_and_service():
         assert get(f"http://{ip}/e2e-swarm-logs-{marker}/").status_code == 404
 
     def found():
-        r = make("logs", "SINCE=5m", "SERVICE=web", f"GREP={marker}")
+        r = make_lab("logs", "SINCE=5m", "SERVICE=web", f"GREP={marker}")
         assert r.returncode == 0, r.stderr[-3000:]
         return r.stdout.splitlines() or None
 
@@ -174,31 +170,29 @@ def test_exec_runs_a_management_command_in_a_web_task(admin_username):
     host = web_tasks()[0][0]
     script = ("from django.contrib.auth import get_user_model\n"
               f"print('admin exists:', get_user_model().objects.filter(username={admin_username!r}).exists())\n")
-    r = make("exec", f"HOST={host}", "CMD=manage.py shell", stdin=script)
+    r = make_lab("exec", f"HOST={host}", "CMD=manage.py shell", stdin=script)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "admin exists: True" in r.stdout, r.stdout[-3000:]
 
 
 def test_status_shows_each_nodes_tasks_by_service():
-    r = make("status")
+    r = make_lab("status")
     assert r.returncode == 0, r.stderr[-3000:]
-    # The table's rows (the play's recap lines name the hosts too, followed by ":").
-    rows = {line.split()[0]: line for line in r.stdout.splitlines()
-            if line.split()[:1] in (["lab-1"], ["lab-2"]) and line.split()[1] != ":"}
+    rows = status_rows(r.stdout)
     assert set(rows) == set(HOSTS), r.stdout
     # lab-1 runs the database's task (and the proxy's): its health is read from the task.
-    assert "healthy" in rows["lab-1"], r.stdout
+    assert rows["lab-1"]["DB"] == "healthy", r.stdout
 
 
 def test_maintenance_puts_every_nodes_proxy_in_maintenance_and_back():
-    on = make("maintenance", "STATE=on")
+    on = make_lab("maintenance", "STATE=on")
     try:
         assert on.returncode == 0, on.stderr[-3000:]
         for ip in HOSTS.values():
             assert get(f"http://{ip}/api/v1/books/").status_code == 503
             assert get(f"http://{ip}/readyz").status_code == 200
     finally:
-        off = make("maintenance", "STATE=off")
+        off = make_lab("maintenance", "STATE=off")
     assert off.returncode == 0, off.stderr[-3000:]
     assert {name: get(f"http://{ip}/api/v1/books/").status_code for name, ip in HOSTS.items()} == dict.fromkeys(HOSTS, 200)
 
