@@ -190,8 +190,8 @@ def admin_users_valid(users, deploy_user) -> bool:
 def base_admin_users(v) -> list[str]:
     if admin_users_valid(v.get("base_admin_users"), v.get("base_deploy_user")):
         return []
-    return ["base_admin_users must be a list of {name: a unique user name other than the deploy user,"
-            " keys: [public keys (ssh-ed25519 AAAA...)]}"]
+    return [("base_admin_users must be a list of {name: a unique user name other than the deploy user,"
+            " keys: [public keys (ssh-ed25519 AAAA...)]}")]
 
 
 def base_reboot_time(v) -> list[str]:
@@ -298,8 +298,8 @@ def has_quote_or_newline(value: str) -> bool:
 def library_secret_key(v) -> list[str]:
     key = text(v.get("library_secret_key"))
     if len(key) < 32 or has_quote_or_newline(key):
-        return ["library_secret_key is missing, shorter than 32 characters or contains a quote/newline"
-                " (set vault_library_secret_key in the vaulted vault.yml)"]
+        return [("library_secret_key is missing, shorter than 32 characters or contains a quote/newline"
+                " (set vault_library_secret_key in the vaulted vault.yml)")]
     return []
 
 
@@ -342,9 +342,9 @@ def library_database_ca(v) -> list[str]:
     if ca and is_pem_certificate_file(ca) and not re.search(r"[?&]sslrootcert=", url):
         return []
     shown = ", not " + to_json(ca) if ca else ""
-    return ["library_database_ca_file must be the PEM CA bundle (on the controller) that signed the external"
+    return [("library_database_ca_file must be the PEM CA bundle (on the controller) that signed the external"
             f" database's certificate{shown}, and library_database_url must not name its own sslrootcert"
-            " (the role sets it to that file)"]
+            " (the role sets it to that file)")]
 
 
 def library_db_passwords(v) -> list[str]:
@@ -399,8 +399,8 @@ def library_admin(v) -> list[str]:
     if text(v.get("library_admin_username")) and (
             len(text(v.get("library_admin_password"))) < 12
             or not matches(r"^[^@\s]+@[^@\s]+\Z", text(v.get("library_admin_email")))):
-        return ["library_admin_password (12+ characters: the app's password validators refuse a shorter one)"
-                " and library_admin_email are required when library_admin_username is set"]
+        return [("library_admin_password (12+ characters: the app's password validators refuse a shorter one)"
+                " and library_admin_email are required when library_admin_username is set")]
     return []
 
 

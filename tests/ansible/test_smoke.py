@@ -72,19 +72,6 @@ class OpsHost:
         self.server.server_close()
 
 
-@pytest.fixture
-def hosts():
-    made: list[OpsHost] = []
-
-    def make(**kwargs) -> OpsHost:
-        made.append(OpsHost(**kwargs))
-        return made[-1]
-
-    yield make
-    for host in made:
-        host.close()
-
-
 def inventory(tmp_path: Path, hostvars: dict[str, dict], group="library") -> Path:
     """Hosts asked with a local connection (the gate's tasks run here, against the fake hosts)."""
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
@@ -121,65 +108,6 @@ def plain(host: OpsHost) -> dict:
     return {"ansible_host": "127.0.0.1", "library_http_port": host.port}
 
 
-def test_every_host_ready_at_the_revision_passes(tmp_path, hosts):
-    a, b = hosts(), hosts()
-    result = smoke(inventory(tmp_path, {"web1": plain(a), "web2": plain(b)}))
-    assert result.rc == 0, result.stderr
-    assert set(result.recap) >= {"web1", "web2"} and failed_hosts(result) == set()
-    # Each host was asked itself, under a name the site accepts.
-    assert a.hosts_seen and set(a.hosts_seen) == {"localhost"}
-    assert b.hosts_seen and set(b.hosts_seen) == {"localhost"}
-
-
-def test_one_host_at_an_older_revision_fails_naming_it(tmp_path, hosts):
-    a, b = hosts(), hosts(revision=OLD)
-    result = smoke(inventory(tmp_path, {"web1": plain(a), "web2": plain(b)}))
-    assert result.rc != 0
-    assert failed_hosts(result) == {"web2"}
-    assert f'/version reports revision "{OLD}", expected "{GOOD}"' in failure(result, "web2")
-    assert failure(result, "web2").startswith("web2 ")
-
-
-def test_a_host_that_is_not_ready_fails_naming_the_check(tmp_path, hosts):
-    result = smoke(inventory(tmp_path, {"web1": plain(hosts(unready_for=100))}))
-    assert result.rc != 0
-    assert '/readyz answered 503 {"database": "ok", "migrations": "pending"}' in failure(result, "web1")
-
-
-def test_a_host_that_becomes_ready_while_retrying_passes(tmp_path, hosts):
-    host = hosts(unready_for=2)
-    result = smoke(inventory(tmp_path, {"web1": plain(host)}))
-    assert result.rc == 0, failure(result, "web1") + result.stderr
-    ready = result_of(result, "web1", "library : Ask the proxy for /readyz until it answers 200")
-    assert ready["attempts"] == 3
-
-
-def test_a_host_that_does_not_answer_fails_after_bounded_attempts(tmp_path, hosts):
-    gone = hosts()
-    gone.close()  # its port is now closed
-    result = smoke(inventory(tmp_path, {"web1": plain(gone)}))
-    assert result.rc != 0
-    assert "/readyz answered -1" in failure(result, "web1")
-    assert "refused" in failure(result, "web1").lower()
-    ready = result_of(result, "web1", "library : Ask the proxy for /readyz until it answers 200")
-    # Retried until library_health_seconds have passed, at a poll every 0.5 s at most, then
-    # given up.
-    assert 2 <= ready["attempts"] <= HEALTH_SECONDS * 2, ready["attempts"]
-    assert HEALTH_SECONDS <= result.seconds("library : Ask the proxy for /readyz") < HEALTH_SECONDS + 3
-
-
-def test_an_inventory_without_library_hosts_is_refused(tmp_path, hosts):
-    result = smoke(inventory(tmp_path, {"web1": plain(hosts())}, group="other"))
-    assert result.rc != 0
-    assert "the inventory has no host in group library" in failure(result, "localhost")
-
-
-def test_a_missing_revision_is_refused(tmp_path, hosts):
-    result = smoke(inventory(tmp_path, {"web1": plain(hosts())}), revision=None)
-    assert result.rc != 0
-    assert "library_revision is missing" in failure(result, "localhost")
-
-
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
     """A throwaway CA, a certificate for library.test signed by it, and another CA."""
@@ -207,32 +135,109 @@ def tls_context(tls_files: Path) -> ssl.SSLContext:
     return context
 
 
-def tls_host(host: OpsHost, domain: str) -> dict:
-    return {"ansible_host": "127.0.0.1", "library_domain": domain, "library_https_port": host.port}
+def tls_host(host: OpsHost, domain: str, ca: Path) -> dict:
+    return {"ansible_host": "127.0.0.1", "library_domain": domain, "library_https_port": host.port,
+            "library_smoke_ca_file": str(ca)}
 
 
-def test_a_host_with_a_domain_is_asked_by_name_and_its_certificate_verified(tmp_path, hosts, tls_files):
-    host = hosts(tls=tls_context(tls_files))
-    result = smoke(inventory(tmp_path, {"web1": tls_host(host, "library.test")}),
-                   library_smoke_ca_file=str(tls_files / "ca.pem"))
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory, tls_files):
+    """Hosts of every kind in one inventory, checked by one run (smoke.yml checks every host, even
+    after one fails, and each host's result is its own): {name: its OpsHost}, and the run. The
+    gate's retries are timed (library_health_seconds): hosts whose tests count them run alone."""
+    context = tls_context(tls_files)
+    made = {
+        "web1": OpsHost(), "web2": OpsHost(), "old": OpsHost(revision=OLD), "unready": OpsHost(unready_for=100),
+        "tls-named": OpsHost(tls=context), "tls-other-name": OpsHost(tls=context), "tls-untrusted": OpsHost(tls=context),
+    }
+    hostvars = {name: plain(host) for name, host in made.items() if not name.startswith("tls-")}
+    hostvars["tls-named"] = tls_host(made["tls-named"], "library.test", tls_files / "ca.pem")
+    hostvars["tls-other-name"] = tls_host(made["tls-other-name"], "other.test", tls_files / "ca.pem")
+    hostvars["tls-untrusted"] = tls_host(made["tls-untrusted"], "library.test", tls_files / "other-ca.pem")
+    result = smoke(inventory(tmp_path_factory.mktemp("smoke"), hostvars))
+    yield made, result
+    for host in made.values():
+        host.close()
+
+
+def test_every_host_ready_at_the_revision_passes(fleet):
+    made, result = fleet
+    assert set(result.recap) >= {"web1", "web2"}
+    assert not failure(result, "web1") and not failure(result, "web2"), result.stderr
+    assert {"web1", "web2"}.isdisjoint(failed_hosts(result))
+    # Each host was asked itself, under a name the site accepts.
+    assert made["web1"].hosts_seen and set(made["web1"].hosts_seen) == {"localhost"}
+    assert made["web2"].hosts_seen and set(made["web2"].hosts_seen) == {"localhost"}
+
+
+def test_the_run_fails_naming_exactly_the_failed_hosts(fleet):
+    _, result = fleet
+    assert result.rc != 0
+    assert failed_hosts(result) == {"old", "unready", "tls-other-name", "tls-untrusted"}
+
+
+def test_one_host_at_an_older_revision_fails_naming_it(fleet):
+    _, result = fleet
+    assert f'/version reports revision "{OLD}", expected "{GOOD}"' in failure(result, "old")
+    assert failure(result, "old").startswith("old ")
+
+
+def test_a_host_that_is_not_ready_fails_naming_the_check(fleet):
+    _, result = fleet
+    assert '/readyz answered 503 {"database": "ok", "migrations": "pending"}' in failure(result, "unready")
+
+
+def test_a_host_that_becomes_ready_while_retrying_passes(tmp_path):
+    host = OpsHost(unready_for=2)
+    try:
+        result = smoke(inventory(tmp_path, {"web1": plain(host)}))
+    finally:
+        host.close()
     assert result.rc == 0, failure(result, "web1") + result.stderr
-    assert host.hosts_seen and set(host.hosts_seen) == {"library.test"}
-    names = result_of(result, "web1", "library : Read the names the certificate is for")
+    ready = result_of(result, "web1", "library : Ask the proxy for /readyz until it answers 200")
+    assert ready["attempts"] == 3
+
+
+def test_a_host_that_does_not_answer_fails_after_bounded_attempts(tmp_path):
+    gone = OpsHost()
+    gone.close()  # its port is now closed
+    result = smoke(inventory(tmp_path, {"web1": plain(gone)}))
+    assert result.rc != 0
+    assert "/readyz answered -1" in failure(result, "web1")
+    assert "refused" in failure(result, "web1").lower()
+    ready = result_of(result, "web1", "library : Ask the proxy for /readyz until it answers 200")
+    # Retried until library_health_seconds have passed, at a poll every 0.5 s at most, then
+    # given up.
+    assert 2 <= ready["attempts"] <= HEALTH_SECONDS * 2, ready["attempts"]
+    assert HEALTH_SECONDS <= result.seconds("library : Ask the proxy for /readyz") < HEALTH_SECONDS + 3
+
+
+def test_a_host_with_a_domain_is_asked_by_name_and_its_certificate_verified(fleet):
+    made, result = fleet
+    assert not failure(result, "tls-named"), result.stderr
+    assert made["tls-named"].hosts_seen and set(made["tls-named"].hosts_seen) == {"library.test"}
+    names = result_of(result, "tls-named", "library : Read the names the certificate is for")
     assert "DNS:library.test" in names["subject_alt_name"]
 
 
-def test_a_certificate_for_another_name_fails(tmp_path, hosts, tls_files):
-    host = hosts(tls=tls_context(tls_files))
-    result = smoke(inventory(tmp_path, {"web1": tls_host(host, "other.test")}),
-                   library_smoke_ca_file=str(tls_files / "ca.pem"))
-    assert result.rc != 0
-    assert "shows a certificate for DNS:library.test" in failure(result, "web1")
-    assert "not for other.test" in failure(result, "web1")
+def test_a_certificate_for_another_name_fails(fleet):
+    _, result = fleet
+    assert "shows a certificate for DNS:library.test" in failure(result, "tls-other-name")
+    assert "not for other.test" in failure(result, "tls-other-name")
 
 
-def test_a_certificate_from_an_untrusted_ca_fails(tmp_path, hosts, tls_files):
-    host = hosts(tls=tls_context(tls_files))
-    result = smoke(inventory(tmp_path, {"web1": tls_host(host, "library.test")}),
-                   library_smoke_ca_file=str(tls_files / "other-ca.pem"))
+def test_a_certificate_from_an_untrusted_ca_fails(fleet):
+    _, result = fleet
+    assert "verify failed" in failure(result, "tls-untrusted").lower(), failure(result, "tls-untrusted")
+
+
+def test_an_inventory_without_library_hosts_is_refused(tmp_path):
+    result = smoke(inventory(tmp_path, {"web1": {"ansible_host": "127.0.0.1", "library_http_port": 9}}, group="other"))
     assert result.rc != 0
-    assert "verify failed" in failure(result, "web1").lower(), failure(result, "web1")
+    assert "the inventory has no host in group library" in failure(result, "localhost")
+
+
+def test_a_missing_revision_is_refused(tmp_path):
+    result = smoke(inventory(tmp_path, {"web1": {"ansible_host": "127.0.0.1", "library_http_port": 9}}), revision=None)
+    assert result.rc != 0
+    assert "library_revision is missing" in failure(result, "localhost")

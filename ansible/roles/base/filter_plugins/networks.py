@@ -10,11 +10,6 @@ def _network(value):
         return None
 
 
-def bad_networks(values):
-    """The items of `values` that are not an IPv4/IPv6 address or CIDR network."""
-    return [v for v in values if isinstance(v, bool) or _network(v) is None]
-
-
 def networks_of_version(values, version):
     """The items of `values` of IP version 4 or 6, as normalised networks (10.0.0.1/32)."""
     networks = (_network(v) for v in values)
@@ -34,7 +29,6 @@ def address_in(address, values):
 class FilterModule:
     def filters(self):
         return {
-            "base_bad_networks": bad_networks,
             "base_networks_of_version": networks_of_version,
             "base_address_in": address_in,
         }
