@@ -24,6 +24,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Env(environs.Env):
+    # environs' one hook for where a variable's value comes from (its FileAwareEnv uses it too).
     def _get_value(self, env_key, default):
         path = os.environ.get(f"{env_key}_FILE", "").strip()
         value = os.environ.get(env_key, "").strip()
@@ -33,13 +34,13 @@ class Env(environs.Env):
             return read_secret_file(f"{env_key}_FILE", path)
         return value or default
 
-    def checked(self, kind, name, default, must, *, secret=False, **kwargs):
+    def checked(self, kind, name, default, must, **kwargs):
         """environs' `kind` reader; a value it refuses stops start-up with one line."""
         try:
             return getattr(self, kind)(name, default, **kwargs)
         except environs.EnvError:
-            got = "" if secret else f" (got {os.environ.get(name, '').strip()!r})"
-            raise ImproperlyConfigured(f"{name} must be {must}{got}") from None
+            got = os.environ.get(name, "").strip()
+            raise ImproperlyConfigured(f"{name} must be {must} (got {got!r})") from None
 
     def whole(self, name, default, low, high) -> int:
         return self.checked("int", name, default, f"a whole number from {low} to {high}",
