@@ -84,3 +84,14 @@ def test_the_role_renders_the_file_and_reserves_what_compose_sets(tmp_path):
     assert {"DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY_FILE", "DATABASE_URL", "CACHE_URL_FILE",
             "DJANGO_HTTPS", "LIBRARY_MAX_BODY_BYTES", "LIBRARY_VERSION"} <= set(msg["reserved"])
     assert "LIBRARY_MAX_OPEN_LOANS" not in msg["reserved"]
+
+
+def test_the_swarm_stack_keeps_what_compose_read_from_app_env():
+    """compose's config has app.env's values in `environment`; a leftover env_file (its long
+    form is one `docker stack deploy` refuses) goes."""
+    from swarm_stack import swarm_stack
+
+    config = {"services": {"web": {"image": "app", "environment": {"LOG_LEVEL": "DEBUG"},
+                                   "env_file": [{"path": "/opt/library/app.env", "required": False}]}}}
+    web = swarm_stack(config)["services"]["web"]
+    assert web["environment"] == {"LOG_LEVEL": "DEBUG"} and "env_file" not in web
