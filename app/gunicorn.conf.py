@@ -74,7 +74,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 # The app logs one JSON line per request itself; gunicorn's own messages go to stderr.
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
 
 # The control socket would live under $HOME, which is read-only in the image.
 control_socket_disable = True

@@ -11,6 +11,8 @@ says it the way Swarm understands it:
 - what Swarm has no notion of goes: `restart` (deploy.restart_policy says it), `depends_on`
   (Swarm starts everything at once and restarts what fails), `profiles`, `shm_size`,
   `security_opt` (services cannot set no-new-privileges: noted in docs/architecture.md), `pull_policy`;
+- `env_file` goes: compose has already read the files into `environment` (and its long form,
+  `path:`/`required:`, is one `docker stack deploy` refuses);
 - services not meant for the stack go: `migrate` (the deploy runs the migrations as a one-shot
   job before each update of web, swarm_migrate.yml) and any in `leave_out`;
 - with `encrypt` false, the overlay networks' `encrypted` option goes (a kernel without IPsec
@@ -22,7 +24,7 @@ from __future__ import annotations
 import copy
 
 UNSUPPORTED = ("restart", "depends_on", "profiles", "shm_size", "security_opt", "pull_policy",
-               "container_name", "mem_limit", "pids_limit", "tmpfs")
+               "container_name", "mem_limit", "pids_limit", "tmpfs", "env_file")
 
 
 def swarm_stack(config: dict, leave_out: list[str] | None = None, encrypt: bool = True) -> dict:

@@ -1,135 +1,124 @@
-"""Read typed settings from environment variables; a bad value names its variable."""
+"""The settings' environment reader: environs, with what the deployment adds to it.
 
-import logging
+- NAME, or the content of the file NAME_FILE names, never both (Docker and Swarm secrets are
+  files under /run/secrets: a secret in a file is not in the container's environment, which
+  `docker inspect` shows). A file that cannot be used is named, its content never echoed.
+- An empty value is an unset one (compose renders an unset ${VAR:-} as ""), and values are
+  stripped.
+- A bad value is one ImproperlyConfigured line naming the variable and what it must be
+  (manage.py and wsgi.py print it alone); a secret's value is never in it.
+"""
+
 import os
+import re
 import urllib.parse
 
 import dj_database_url
+import environs
 from django.core.exceptions import ImproperlyConfigured
+from marshmallow import ValidationError
+from marshmallow.validate import Range, Regexp
 
-TRUE = {"1", "true", "yes", "on"}
-FALSE = {"0", "false", "no", "off"}
-
-
-def get_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if raw == "":
-        return default
-    if raw in TRUE:
-        return True
-    if raw in FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name} must be 0 or 1 (got {raw!r})")
+RATE = Regexp(r"0*[1-9][0-9]*/(second|minute|hour|day)\Z")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def get_list(name: str, default: list[str] | None = None) -> list[str]:
-    raw = os.environ.get(name, "")
-    items = [item.strip() for item in raw.split(",") if item.strip()]
-    return items or list(default or [])
+class Env(environs.Env):
+    # environs' one hook for where a variable's value comes from (its FileAwareEnv uses it too).
+    def _get_value(self, env_key, default):
+        path = os.environ.get(f"{env_key}_FILE", "").strip()
+        value = os.environ.get(env_key, "").strip()
+        if path and value:
+            raise ImproperlyConfigured(f"set {env_key} or {env_key}_FILE, not both")
+        if path:
+            return read_secret_file(f"{env_key}_FILE", path)
+        return value or default
 
+    def checked(self, kind, name, default, must, **kwargs):
+        """environs' `kind` reader; a value it refuses stops start-up with one line."""
+        try:
+            return getattr(self, kind)(name, default, **kwargs)
+        except environs.EnvError:
+            got = os.environ.get(name, "").strip()
+            raise ImproperlyConfigured(f"{name} must be {must} (got {got!r})") from None
 
-def get_origins(name: str) -> list[str]:
-    origins = get_list(name)
-    for origin in origins:
-        if not origin.startswith(("http://", "https://")):
+    def whole(self, name, default, low, high) -> int:
+        return self.checked("int", name, default, f"a whole number from {low} to {high}",
+                            validate=Range(low, high))
+
+    def flag(self, name, default) -> bool:
+        return self.checked("bool", name, default, "0 or 1")
+
+    def rate(self, name, default) -> str:
+        """A DRF throttle rate, "N/second|minute|hour|day"."""
+        return self.checked("str", name, default, "a rate like 120/minute (a count per second, "
+                            "minute, hour or day)", validate=RATE)
+
+    def level(self, name, default) -> str:
+        return self.checked("str", name, default, f"one of {', '.join(LOG_LEVELS)}",
+                            validate=one_of_any_case(LOG_LEVELS)).upper()
+
+    def names(self, name, default=()) -> list[str]:
+        return [item.strip() for item in self.list(name, list(default)) if item.strip()]
+
+    def origins(self, name) -> list[str]:
+        origins = self.names(name)
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")):
+                raise ImproperlyConfigured(
+                    f"{name} entries must start with http:// or https:// (got {origin!r})")
+        return origins
+
+    def database(self, name, default) -> dict:
+        """A database URL as dj-database-url reads it (NAME_FILE works: it holds a password)."""
+        url = self.str(name, default)
+        try:
+            config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the same operator error
+            # The URL holds a password: name the problem, never echo the value.
             raise ImproperlyConfigured(
-                f"{name} entries must start with http:// or https:// (got {origin!r})"
-            )
-    return origins
+                f"{name} is malformed ({exc.__class__.__name__}); expected a URL like "
+                "postgres://USER:PASSWORD@HOST:5432/NAME") from None
+        if not config.get("ENGINE") or not config.get("NAME"):
+            raise ImproperlyConfigured(f"{name} is malformed (no database name)")
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            # An unreachable server must fail /readyz quickly, not hang the probe.
+            config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        return config
+
+    def cache(self, name) -> dict:
+        """The cache a URL names (Valkey, or Redis: the same protocol; NAME_FILE works), or,
+        unset, a cache in this process's memory, so a local run needs nothing but Python."""
+        url = self.str(name, "")
+        if not url:
+            return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                    "LOCATION": "library"}
+        problem = cache_url_problem(url)
+        if problem:
+            # The URL may hold a password: name the problem, never echo the value.
+            raise ImproperlyConfigured(
+                f"{name} is malformed ({problem}); expected a URL like redis://HOST:6379/0")
+        return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url}
 
 
-def get_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
+def one_of_any_case(choices):
+    def validate(value: str) -> None:
+        if value.upper() not in choices:
+            raise ValidationError("not one of the choices")
+    return validate
 
 
-def get_secret(name: str, default: str = "") -> str:
-    """NAME's value, or the content of the file NAME_FILE names (Docker and Swarm secrets are
-    files under /run/secrets: a secret in a file is not in the container's environment, which
-    `docker inspect` shows to anyone who may use the engine). Never echoed in an error."""
-    path = get_str(f"{name}_FILE")
-    if not path:
-        return get_str(name, default)
-    if get_str(name):
-        raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+def read_secret_file(variable: str, path: str) -> str:
     try:
         with open(path, encoding="utf-8") as file:
             value = file.read().strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise ImproperlyConfigured(
-            f"{name}_FILE names {path}, which cannot be read ({exc.__class__.__name__})"
+            f"{variable} names {path}, which cannot be read ({exc.__class__.__name__})"
         ) from None
     if not value:
-        raise ImproperlyConfigured(f"{name}_FILE names {path}, which is empty")
+        raise ImproperlyConfigured(f"{variable} names {path}, which is empty")
     return value
-
-
-def get_int(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = get_str(name)
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not minimum <= value <= maximum:
-        raise ImproperlyConfigured(
-            f"{name} must be a whole number from {minimum} to {maximum} (got {raw!r})"
-        )
-    return value
-
-
-def get_rate(name: str, default: str) -> str:
-    """A DRF throttle rate, "N/second|minute|hour|day"."""
-    raw = get_str(name, default)
-    count, _, period = raw.partition("/")
-    if not (count.isdigit() and int(count) > 0 and period in {"second", "minute", "hour", "day"}):
-        raise ImproperlyConfigured(
-            f"{name} must be a rate like 120/minute "
-            f"(a count per second, minute, hour or day; got {raw!r})"
-        )
-    return raw
-
-
-def get_log_level(name: str, default: str = "INFO") -> str:
-    level = get_str(name, default).upper()
-    if not isinstance(logging.getLevelName(level), int):
-        raise ImproperlyConfigured(
-            f"{name} must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got {level!r})"
-        )
-    return level
-
-
-def get_database(name: str, default: str) -> dict:
-    url = get_secret(name, default)  # it holds the password: NAME_FILE works too
-    try:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the same operator error
-        # The URL holds a password: name the problem, never echo the value.
-        raise ImproperlyConfigured(
-            f"{name} is malformed ({exc.__class__.__name__}); expected a URL like "
-            "postgres://USER:PASSWORD@HOST:5432/NAME"
-        ) from None
-    if not config.get("ENGINE") or not config.get("NAME"):
-        raise ImproperlyConfigured(f"{name} is malformed (no database name)")
-    if config["ENGINE"] == "django.db.backends.postgresql":
-        # An unreachable server must fail /readyz quickly, not hang the probe.
-        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    return config
-
-
-def get_cache(name: str) -> dict:
-    """The cache a URL names (Valkey, or Redis: the same protocol), or, when the variable is
-    unset, a cache in this process's memory, so a local run needs nothing but Python."""
-    url = get_str(name)
-    if not url:
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "library"}
-    problem = cache_url_problem(url)
-    if problem:
-        # The URL may hold a password: name the problem, never echo the value.
-        raise ImproperlyConfigured(
-            f"{name} is malformed ({problem}); expected a URL like redis://HOST:6379/0"
-        )
-    return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url}
 
 
 def cache_url_problem(url: str) -> str:
@@ -147,7 +136,9 @@ def cache_url_problem(url: str) -> str:
         return "no host"
     if port == 0:
         return "bad host or port"
-    database = parts.path.strip("/")
-    if database and not database.isdigit():
+    if not re.fullmatch(r"[0-9]*", parts.path.strip("/")):
         return "the database must be a number"
     return ""
+
+
+env = Env(eager=True)

@@ -9,25 +9,25 @@ from pathlib import Path
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
-from library import env
+from library.env import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env.get_bool("DJANGO_DEBUG", False)
+DEBUG = env.flag("DJANGO_DEBUG", False)
 
-SECRET_KEY = env.get_secret("DJANGO_SECRET_KEY")  # or DJANGO_SECRET_KEY_FILE
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", "")  # or DJANGO_SECRET_KEY_FILE
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off")
     SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - DEBUG only
 
-ALLOWED_HOSTS = env.get_list(
+ALLOWED_HOSTS = env.names(
     "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
-CSRF_TRUSTED_ORIGINS = env.get_origins("DJANGO_CSRF_TRUSTED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = env.origins("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # Behind the TLS-terminating proxy: trust its X-Forwarded-Proto, redirect to HTTPS, secure cookies.
-HTTPS = env.get_bool("DJANGO_HTTPS", not DEBUG)
+HTTPS = env.flag("DJANGO_HTTPS", not DEBUG)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
@@ -120,7 +120,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.get_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # The same backends wrapped by django-prometheus, which counts and times every query
 # (/metrics: django_db_execute_total, django_db_query_duration_seconds).
 DATABASE_ENGINES_WITH_METRICS = {
@@ -141,7 +141,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # throttling lets requests through, sessions come from the database, pages are rendered
 # afresh; the outage is logged once a minute per process (core.cache) and /readyz says
 # "cache": "degraded" while staying 200 (core.health).
-CACHES = {"default": env.get_cache("CACHE_URL")}
+CACHES = {"default": env.cache("CACHE_URL")}
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
     CACHES["default"]["OPTIONS"] = {
         "IGNORE_EXCEPTIONS": True,
@@ -234,8 +234,8 @@ REST_FRAMEWORK = {
     # Per client and per host (each host counts in its own cache). Sign-ins stay at 10/minute
     # whatever the deployment says: they are where passwords are guessed.
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.get_rate("LIBRARY_THROTTLE_ANON", "120/minute"),
-        "user": env.get_rate("LIBRARY_THROTTLE_USER", "600/minute"),
+        "anon": env.rate("LIBRARY_THROTTLE_ANON", "120/minute"),
+        "user": env.rate("LIBRARY_THROTTLE_USER", "600/minute"),
         "login": "10/minute",
     },
     # Clients reach us through one proxy (Caddy): the last X-Forwarded-For entry is theirs.
@@ -256,7 +256,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-LOG_LEVEL = env.get_log_level("LOG_LEVEL")
+LOG_LEVEL = env.level("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -293,21 +293,20 @@ LOGGING = {
 }
 
 # Build information baked into the image, reported by /version.
-LIBRARY_VERSION = env.get_str("LIBRARY_VERSION", "unknown")
-LIBRARY_REVISION = env.get_str("LIBRARY_REVISION", "unknown")
-LIBRARY_BUILT = env.get_str("LIBRARY_BUILT", "unknown")
+LIBRARY_VERSION = env.str("LIBRARY_VERSION", "unknown")
+LIBRARY_REVISION = env.str("LIBRARY_REVISION", "unknown")
+LIBRARY_BUILT = env.str("LIBRARY_BUILT", "unknown")
 
 LOAN_PERIOD_DAYS = 21
 # The largest request body read, in bytes (core.request_body: 413 beyond it, before anything
 # reads it). Django's own limits are the same number, and no upload handler writes to disk:
 # multipart bodies are refused anyway, this is the second lock.
-LIBRARY_MAX_BODY_BYTES = env.get_int("LIBRARY_MAX_BODY_BYTES", 1024 * 1024, minimum=1024,
-                                     maximum=100 * 1024 * 1024)
+LIBRARY_MAX_BODY_BYTES = env.whole("LIBRARY_MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LIBRARY_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = LIBRARY_MAX_BODY_BYTES
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 # Days an API token works after it is issued (core.auth).
-LIBRARY_TOKEN_TTL = env.get_int("LIBRARY_TOKEN_TTL", 30, minimum=1, maximum=3650)
+LIBRARY_TOKEN_TTL = env.whole("LIBRARY_TOKEN_TTL", 30, 1, 3650)
 # Open loans one borrower may hold at once; checkout beyond it is refused (409).
-LIBRARY_MAX_OPEN_LOANS = env.get_int("LIBRARY_MAX_OPEN_LOANS", 5, minimum=1, maximum=1000)
+LIBRARY_MAX_OPEN_LOANS = env.whole("LIBRARY_MAX_OPEN_LOANS", 5, 1, 1000)

@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from conftest import create_book
 from core import cache as core_cache
-from library import env
+from library.env import env
 from test_cache_outage import CacheServer
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +138,7 @@ def test_without_the_password_the_cache_is_degraded(client, settings, password_s
 
 def test_cache_url_keeps_its_password(monkeypatch):
     monkeypatch.setenv("CACHE_URL", "redis://:s3cret%2Fpart@cache:6379/0")
-    assert env.get_cache("CACHE_URL") == {
+    assert env.cache("CACHE_URL") == {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": "redis://:s3cret%2Fpart@cache:6379/0"}
 

@@ -272,8 +272,8 @@ def test_a_verbose_deploy_prints_no_secret(lab_secrets):
     assert all(len(value) >= 16 for value in values.values()), "a lab secret too short to look for"
     json_callback = JSON_CALLBACK["ANSIBLE_STDOUT_CALLBACK"]
     runs = [  # each changes the release, so that web rolls (or fails to) in each
-        ("web rolled for a new setting", story["second"], ("-e", "library_log_level=DEBUG"), "ansible.builtin.default"),
-        ("web rolled for another setting", story["second"], ("-e", "library_log_level=WARNING"), json_callback),
+        ("web rolled for a new setting", story["second"], ("-e", '{"library_app_env": {"LOG_LEVEL": "DEBUG"}}'), "ansible.builtin.default"),
+        ("web rolled for another setting", story["second"], ("-e", '{"library_app_env": {"LOG_LEVEL": "WARNING"}}'), json_callback),
         ("a release that never gets ready", story["broken"], ("-e", "library_ready_timeout=20"), "ansible.builtin.default"),
     ]
     for what, revision, extra, callback in runs:
