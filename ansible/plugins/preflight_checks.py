@@ -9,6 +9,7 @@ file directly."""
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import json
 import re
@@ -28,6 +29,18 @@ ANYWHERE = ("0.0.0.0/0", "::/0", "0.0.0.0", "::")
 HOST_KEY_PATTERN = r"^[a-z0-9@.-]+ [A-Za-z0-9+/=]+$"
 AGE_KEY_PATTERN = r"^age1[02-9ac-hj-np-z]{58}$"
 PIN_HINT = "(how to pin: ansible/roles/library/defaults/main.yml)"
+
+
+def _load_app_env():
+    """filter_plugins/app_env.py, the env file's writer: its problems are the preflight's too."""
+    spec = importlib.util.spec_from_file_location(
+        "stacks_app_env", Path(__file__).resolve().parents[1] / "filter_plugins" / "app_env.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+APP_ENV = _load_app_env()
 
 
 # ---- Helpers: how a value reads, as the messages and rules need it -------------------------
@@ -430,16 +443,9 @@ def library_limits(v) -> list[str]:
 
 
 def library_app_settings(v) -> list[str]:
-    # The app refuses to start outside these ranges; say so before a host is touched.
-    problems = [
-        f"{name} must be a rate like 120/minute (per second, minute, hour or day), not {to_json(v.get(name))}"
-        for name in ("library_throttle_anon", "library_throttle_user")
-        if not matches(r"^[1-9][0-9]*/(second|minute|hour|day)\Z", as_string(v.get(name)))
-    ]
-    for name, highest in (("library_max_open_loans", 1000), ("library_token_ttl", 3650)):
-        value = as_string(v.get(name))
-        if not matches(COUNT_PATTERN, value) or int(value) > highest:
-            problems.append(f"{name} must be a whole number from 1 to {highest}, not {to_json(v.get(name))}")
+    # The app's own settings (library_app_env) are the app's to check: a bad value stops the new
+    # web with the app's one line, which the deploy reports. Here: what the env file can carry.
+    problems = APP_ENV.app_env_problems(v.get("library_app_env", {}), v.get("library_app_env_reserved", []))
     if not matches(COUNT_PATTERN, as_string(v.get("library_keep_releases"))):
         problems.append("library_keep_releases must be a whole number of 1 or more,"
                         f" not {to_json(v.get('library_keep_releases'))}")
@@ -448,9 +454,8 @@ def library_app_settings(v) -> list[str]:
         problems.append("library_max_body_bytes must be a whole number of bytes, 1024 or more,"
                         f" not {to_json(v.get('library_max_body_bytes'))}")
     if not all(matches(COUNT_PATTERN, as_string(v.get(name)))
-               for name in ("library_gunicorn_workers", "library_ready_timeout", "library_health_seconds")):
-        problems.append("library_gunicorn_workers, library_ready_timeout and library_health_seconds"
-                        " must be positive integers")
+               for name in ("library_ready_timeout", "library_health_seconds")):
+        problems.append("library_ready_timeout and library_health_seconds must be positive integers")
     return problems
 
 

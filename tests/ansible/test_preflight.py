@@ -63,7 +63,7 @@ BAD = {
     # A key missing from the vault: named by its variable's check, not a template error.
     "secret-key-missing": ("library_secret_key", Case("production", drop_vault=("vault_library_secret_key",))),
     # A choice only the role's meta/argument_specs.yml declares.
-    "log-level-unknown": ("library_log_level", Case("production", extra_vars={"library_log_level": "LOUD"})),
+    "backup-type-unknown": ("library_backup_type", Case("production", extra_vars={"library_backup_type": "weekly"})),
     # What swarm needs of the inventory: its groups and each host's own variables.
     "swarm-two-database-nodes": ("swarm_node_labels", swarm_case(second_node=', swarm_node_labels: {library.db: "true"}')),
     "base-firewall-not-bool": ("base_firewall", Case("staging", extra_vars={"base_firewall": "off"})),
@@ -75,7 +75,7 @@ BAD = {
 CANARY = {"site-contacts-hosts": Case("production", playbook="site.yml")}
 
 # The operator's view (ansible.cfg's own output) of a check's message and a spec's.
-OPERATOR_VIEW = ("version-malformed", "log-level-unknown")
+OPERATOR_VIEW = ("version-malformed", "backup-type-unknown")
 ERROR_PREFIX = "[ERROR]: Task failed: Action failed: "
 
 
