@@ -209,6 +209,17 @@ def test_a_swarms_tasks_are_their_services_containers():
     assert status_filters.library_service_states(tasks, "db") == []
 
 
+@pytest.mark.parametrize(("kind", "extra", "ending"), [
+    ("deploy", {"restore_point": {"name": "before-x", "time": "2026-11-30T09:59:58Z"}}, "ok ada lovelace"),
+    ("rollback", {}, "ok ada lovelace rollback"),
+    ("restore", {"restored_from": "latest"}, "ok ada lovelace restore"),
+])
+def test_a_release_is_one_short_line_naming_its_kind_unless_a_deploy(kind, extra, ending):
+    record = {"time": "2026-11-30T10:00:00Z", "revision": GOOD, "result": "ok", "deployer": "ada lovelace",
+              "digest": DIGEST, "kind": kind, **extra}
+    assert status_filters.library_release_summary(record) == f"2026-11-30T10:00:00Z {GOOD[:12]} {ending}"
+
+
 def test_the_table_takes_its_columns_from_the_rows_and_spreads_a_list_over_lines():
     rows = [{"host": "a", "revision": "r1", "last releases": ["one", "two"]},
             {"host": "bb", "revision": "unreachable"},
