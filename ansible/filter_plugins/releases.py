@@ -1,14 +1,19 @@
-"""Filters that read /opt/library/releases.log, one line per deploy:
+"""Filters that read /opt/library/releases.log: one JSON object a line, one line per deploy,
+rollback or restore (record_release.yml writes them), e.g.
 
-    TIME REVISION RESULT WHO DIGEST [rollback|restore] [KEY=VALUE ...]
+    {"time": "2026-11-30T10:15:00Z", "revision": "0123...cdef", "result": "ok",
+     "deployer": "github:octocat/run/42", "digest": "sha256:ab12...", "kind": "deploy",
+     "restore_point": {"name": "before-0123456789ab-20261130T101400Z", "time": "2026-11-30T10:14:00Z"}}
 
-e.g. `2026-11-30T10:15:00Z 0123...cdef ok ci:octocat/run/42 sha256:ab12... rollback`
-(older lines may stop after RESULT or DIGEST). RESULT is ok or failed; a line with `rollback`
-was written by rollback.yml, one with `restore` by restore.yml (the database was restored;
-the release stayed). KEY=VALUE words add details: restore-point=NAME@TIME (the release marked it
-before its migrations), from=... (what a restore went back to).
+(one line in the file). result is ok or failed; kind is deploy, rollback (rollback.yml) or
+restore (restore.yml: the database was restored, the release stayed). Optional: restore_point,
+the point a release marked before its migrations; restored_from, what a restore went back to
+(a time, a backup's label or "latest"). digest is "" when none was known.
 
-- library_releases: the lines as dicts.
+Each filter takes the log's text and its path, which an error names: a line that is not such a
+record stops the play with one message naming the file and the line, never a traceback.
+
+- library_releases: the records, oldest first.
 - library_recorded_digest: the image digest the newest successful release of a revision ran,
   "" when none is recorded (a rollback pulls it by that digest, never by what the tag says now).
 - library_history: the releases that ran, oldest first, as a stack: a deploy pushes its
@@ -19,45 +24,64 @@ before its migrations), from=... (what a restore went back to).
 
 from __future__ import annotations
 
-FIELDS = ("time", "revision", "result", "who", "digest", "action")
+import json
+
+from ansible.errors import AnsibleFilterError
+
+REQUIRED = ("time", "revision", "result", "deployer", "digest", "kind")
+RESULTS = ("ok", "failed")
+KINDS = ("deploy", "rollback", "restore")
 
 
-def library_releases(text: str) -> list[dict[str, str]]:
-    releases = []
-    for line in (text or "").splitlines():
-        words = line.split()
-        if len(words) < 3 or words[2] not in ("ok", "failed"):
-            continue
-        if len(words) == 4:  # TIME REVISION RESULT DIGEST (before WHO was recorded)
-            words = [*words[:3], "-", words[3]]
-        release = dict.fromkeys(FIELDS, "")
-        release.update(zip(FIELDS[:5], words))
-        for word in words[5:]:
-            key, equals, value = word.partition("=")
-            if equals:
-                release[key] = value
-            else:
-                release["action"] = word
-        release["action"] = release["action"] or "deploy"
-        releases.append(release)
-    return releases
+class ReleasesLogError(AnsibleFilterError):
+    """A line of releases.log that is not a release record."""
 
 
-def library_history(text: str) -> list[str]:
+def library_releases(text: str, source: str) -> list[dict]:
+    return [release_record(line, source, number)
+            for number, line in enumerate((text or "").splitlines(), start=1) if line.strip()]
+
+
+def release_record(line: str, source: str, number: int) -> dict:
+    try:
+        record = json.loads(line)
+    except ValueError as error:
+        raise ReleasesLogError(f"{source} line {number} is not JSON ({error.msg}): {line[:120]}") from None
+    problem = record_problem(record)
+    if problem:
+        raise ReleasesLogError(f"{source} line {number} is not a release record ({problem}): {line[:120]}")
+    return record
+
+
+def record_problem(record) -> str:
+    """What makes a parsed line no release record, "" when nothing does."""
+    if not isinstance(record, dict):
+        return "not an object"
+    missing = [field for field in REQUIRED if not isinstance(record.get(field), str)]
+    if missing:
+        return "missing or not text: " + ", ".join(missing)
+    if record["result"] not in RESULTS:
+        return f"result {record['result']!r} is not one of {', '.join(RESULTS)}"
+    if record["kind"] not in KINDS:
+        return f"kind {record['kind']!r} is not one of {', '.join(KINDS)}"
+    return ""
+
+
+def library_history(text: str, source: str) -> list[str]:
     stack: list[str] = []
-    for release in library_releases(text):
-        if release["result"] != "ok" or release["action"] == "restore":
+    for release in library_releases(text, source):
+        if release["result"] != "ok" or release["kind"] == "restore":
             continue
         revision = release["revision"]
-        if release["action"] == "rollback" and revision in stack:
+        if release["kind"] == "rollback" and revision in stack:
             del stack[len(stack) - stack[::-1].index(revision):]
         elif not stack or stack[-1] != revision:
             stack.append(revision)
     return stack
 
 
-def library_recorded_digest(text: str, revision: str) -> str:
-    recorded = [r["digest"] for r in library_releases(text)
+def library_recorded_digest(text: str, source: str, revision: str) -> str:
+    recorded = [r["digest"] for r in library_releases(text, source)
                 if r["revision"] == revision and r["result"] == "ok" and r["digest"].startswith("sha256:")]
     return recorded[-1] if recorded else ""
 

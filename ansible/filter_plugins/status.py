@@ -5,7 +5,8 @@
   docker_host_info's container list: healthy, unhealthy, starting, running (no health check)
   or the container's state (exited, restarting...). One-off containers (`compose run`) are left
   out: they are commands, not the service.
-- library_release_summary: one releases.log entry (library_releases) as one short line.
+- library_release_summary: one releases.log record (library_releases, which checked its fields)
+  as one short line.
 - library_duration: seconds as one short figure: 45s, 12m, 5h, 3d.
 - library_drill_summary: a database's last restore drill (the backup host's drill.json entry,
   or None) as one short cell: "ok 3h ago (backup 5h old)", "FAILED 1h ago: why", "none yet".
@@ -37,10 +38,9 @@ def library_service_states(containers: list[dict], service: str) -> list[str]:
 
 
 def library_release_summary(release: dict) -> str:
-    words = [release.get("time", ""), release.get("revision", "")[:12], release.get("result", ""),
-             release.get("who", "")]
-    if release.get("action") in ("rollback", "restore"):
-        words.append(release["action"])
+    words = [release["time"], release["revision"][:12], release["result"], release["deployer"]]
+    if release["kind"] != "deploy":
+        words.append(release["kind"])
     return " ".join(word for word in words if word)
 
 

@@ -53,8 +53,10 @@ def version_server():
     server.server_close()
 
 
-def release(minute, revision, result="ok", rollback=False):
-    return f"2026-11-30T10:{minute:02d}:00Z {revision} {result} ci:tester/run/{minute} {DIGEST}" + (" rollback" if rollback else "")
+def release(minute, revision, result="ok", kind="deploy"):
+    """A line of releases.log as the role writes it (roles/library/tasks/record_release.yml)."""
+    return json.dumps({"time": f"2026-11-30T10:{minute:02d}:00Z", "revision": revision, "result": result,
+                       "deployer": f"ci tester/run/{minute}", "digest": DIGEST, "kind": kind})
 
 
 @pytest.fixture
@@ -116,7 +118,10 @@ def test_status_prints_one_row_per_host_whatever_each_one_answers(tmp_path, flee
     })
     (tmp_path / "web1" / "releases.log").write_text("\n".join([
         release(0, "a" * 40), release(1, "b" * 40), release(2, "c" * 40, "failed"),
-        release(3, GOOD, rollback=True)]) + "\n", encoding="utf-8")
+        release(3, GOOD, kind="rollback")]) + "\n", encoding="utf-8")
+    # web2's log is not JSON lines (a positional text line): no reader takes it.
+    web2_log = tmp_path / "web2" / "releases.log"
+    web2_log.write_text(f"2026-11-30T10:00:00Z {GOOD} ok ada@box {DIGEST}\n", encoding="utf-8")
     (tmp_path / "lock").mkdir()
     (tmp_path / "lock" / "holder").write_text(HOLDER, encoding="utf-8")
 
@@ -129,10 +134,10 @@ def test_status_prints_one_row_per_host_whatever_each_one_answers(tmp_path, flee
     # web1: the revision its proxy serves, the lock it holds, its last three releases newest first.
     assert f"web1  {GOOD}  " in rows["web1"]
     assert "held by ada@box since 2026-11-30T12:00:00Z for " + GOOD in rows["web1"]
-    assert rows["web1"].endswith(f"2026-11-30T10:03:00Z {GOOD[:12]} ok ci:tester/run/3 rollback")
+    assert rows["web1"].endswith(f"2026-11-30T10:03:00Z {GOOD[:12]} ok ci tester/run/3 rollback")
     continued = lines[lines.index(rows["web1"]) + 1: lines.index(rows["web1"]) + 3]
     assert [line.strip() for line in continued] == [
-        f"2026-11-30T10:02:00Z {'c' * 12} failed ci:tester/run/2", f"2026-11-30T10:01:00Z {'b' * 12} ok ci:tester/run/1"]
+        f"2026-11-30T10:02:00Z {'c' * 12} failed ci tester/run/2", f"2026-11-30T10:01:00Z {'b' * 12} ok ci tester/run/1"]
     # No backup repository host in this inventory: the bundled databases have no backups, nor drills.
     assert "  backups off  -  " in rows["web1"]
     # Docker did not answer: its columns say so; the disks were measured all the same.
@@ -140,6 +145,9 @@ def test_status_prints_one_row_per_host_whatever_each_one_answers(tmp_path, flee
     # web2: no proxy answer and no container: the revision says where it looked.
     assert "? (image label; /version: -1)" in rows["web2"]
     assert "on web1" in rows["web2"]
+    # Its log that does not parse: one error naming the file and line, and a row all the same.
+    assert rows["web2"].endswith(f"unreadable: {web2_log}"), rows["web2"]
+    assert f"{web2_log} line 1 is not JSON" in run.text
     # web3 did not answer at all: a row all the same.
     assert rows["web3"].split()[:2] == ["web3", "unreachable"]
     # Read only: the lock is still someone else's.
@@ -199,6 +207,17 @@ def test_a_swarms_tasks_are_their_services_containers():
     assert status_filters.library_service_states(tasks, "web") == ["healthy", "starting"]
     assert status_filters.library_service_states(tasks, "proxy") == ["running"]
     assert status_filters.library_service_states(tasks, "db") == []
+
+
+@pytest.mark.parametrize(("kind", "extra", "ending"), [
+    ("deploy", {"restore_point": {"name": "before-x", "time": "2026-11-30T09:59:58Z"}}, "ok ada lovelace"),
+    ("rollback", {}, "ok ada lovelace rollback"),
+    ("restore", {"restored_from": "latest"}, "ok ada lovelace restore"),
+])
+def test_a_release_is_one_short_line_naming_its_kind_unless_a_deploy(kind, extra, ending):
+    record = {"time": "2026-11-30T10:00:00Z", "revision": GOOD, "result": "ok", "deployer": "ada lovelace",
+              "digest": DIGEST, "kind": kind, **extra}
+    assert status_filters.library_release_summary(record) == f"2026-11-30T10:00:00Z {GOOD[:12]} {ending}"
 
 
 def test_the_table_takes_its_columns_from_the_rows_and_spreads_a_list_over_lines():

@@ -141,14 +141,6 @@ def test_ensure_admin_needs_a_password(monkeypatch):
         call_command("ensure_admin")
 
 
-def test_migrate_keeps_the_earlier_releases_throttle_table_for_a_rollback(django_db_setup, db):
-    """Releases before the shared cache throttle through this table: a rollback to one of them
-    must find it, even on a database this release made."""
-    from django.db import connection
-
-    assert "library_cache" in connection.introspection.table_names()
-
-
 def test_migrations_match_the_models():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 

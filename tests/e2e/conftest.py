@@ -1,6 +1,7 @@
 """Helpers for the end-to-end lifecycle in the lab: run site.yml, build and publish app
 revisions, talk to the hosts over SSH and HTTP. Every wait is bounded."""
 
+import json
 import os
 import random
 import re
@@ -91,14 +92,15 @@ def publish(tag):
 
 def releases(name):
     """/opt/library/releases.log of a host as (revision, result) pairs, oldest first."""
-    return [tuple(line.split()[1:3]) for line in release_lines(name)]
+    return [(record["revision"], record["result"]) for record in release_records(name)]
 
 
-def release_lines(name):
-    """/opt/library/releases.log of a host: TIME REVISION RESULT WHO DIGEST [rollback] lines."""
+def release_records(name):
+    """/opt/library/releases.log of a host: one JSON object a line (time, revision, result,
+    deployer, digest, kind, and restore_point or restored_from when there is one), oldest first."""
     r = ssh(name, "sudo cat /opt/library/releases.log")
     assert r.returncode == 0, r.stderr
-    return [line for line in r.stdout.splitlines() if line.strip()]
+    return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
 
 
 def ssh(name, command):

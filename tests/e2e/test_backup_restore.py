@@ -21,7 +21,7 @@ from conftest import (
     isbn13,
     make_env,
     post,
-    release_lines,
+    release_records,
     ssh,
     wait_for,
 )
@@ -75,8 +75,10 @@ def db_value(sql):
 
 @pytest.mark.parametrize("name", sorted(HOSTS))
 def test_the_first_deploy_marked_a_restore_point_before_its_migrations(name):
-    first = next(line for line in release_lines(name) if " ok " in line)
-    assert re.search(r" restore-point=before-[0-9a-f]{12}-\d{8}T\d{6}Z@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", first), first
+    first = next(record for record in release_records(name) if record["result"] == "ok")
+    point = first.get("restore_point", {})
+    assert re.fullmatch(r"before-[0-9a-f]{12}-\d{8}T\d{6}Z", point.get("name", "")), first
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", point.get("time", "")), first
 
 
 def test_backup_now_names_each_hosts_newest_backup(lab_secrets, admin_username):
@@ -112,12 +114,12 @@ def test_status_shows_the_age_of_each_hosts_newest_backup():
 
 
 def test_restore_without_confirm_says_what_it_would_do_and_changes_nothing():
-    before = release_lines("lab-1")
+    before = release_records("lab-1")
     r = make("restore", f"AT={utc_now()}")
     assert r.returncode == 0, r.stderr[-2000:]
     for name in HOSTS:
         assert f"{name}: would (CONFIRM=yes to do it): maintenance page on" in r.stdout
-    assert release_lines("lab-1") == before
+    assert release_records("lab-1") == before
     assert get(f"{LAB_1}/readyz").status_code == 200
 
 
@@ -169,7 +171,8 @@ def test_restore_to_the_noted_time_brings_back_exactly_the_loans_written_before_
 @pytest.mark.parametrize("name", sorted(HOSTS))
 def test_the_restore_is_recorded_and_the_maintenance_page_is_off(name):
     at = story["at"].replace(" ", "T")
-    assert release_lines(name)[-1].endswith(f" restore from={at}Z")
+    last = release_records(name)[-1]
+    assert (last["kind"], last["result"], last.get("restored_from")) == ("restore", "ok", f"{at}Z"), last
     r = get(f"http://{HOSTS[name]}/")
     assert r.status_code == 200, r.status_code
 
@@ -177,15 +180,16 @@ def test_the_restore_is_recorded_and_the_maintenance_page_is_off(name):
 def test_restore_of_one_host_to_a_backup_brings_back_the_database_as_that_backup_left_it():
     """HOST=lab-1 BACKUP=<its label>: the full backup taken after the first loans, nothing written
     since; lab-2 is left alone."""
-    lab_2_before = release_lines("lab-2")
+    lab_2_before = release_records("lab-2")
     label = story["labels"]["lab-1"]
     r = make("restore", "CONFIRM=yes", "HOST=lab-1", f"BACKUP={label}")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     auth = story["auth"]
     assert {loan: loan_found(auth, loan) for loan in story["before_backup"]} == dict.fromkeys(story["before_backup"], True)
     assert {loan: loan_found(auth, loan) for loan in story["kept"]} == dict.fromkeys(story["kept"], False)
-    assert release_lines("lab-1")[-1].endswith(f" restore from={label}")
-    assert release_lines("lab-2") == lab_2_before
+    last = release_records("lab-1")[-1]
+    assert (last["kind"], last.get("restored_from")) == ("restore", label), last
+    assert release_records("lab-2") == lab_2_before
 
 
 def test_a_host_that_is_not_in_the_inventory_is_refused_naming_the_hosts():

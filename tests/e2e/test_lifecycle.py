@@ -25,7 +25,7 @@ from conftest import (
     playbook,
     post,
     publish,
-    release_lines,
+    release_records,
     releases,
     revisions,
     sh,
@@ -326,9 +326,9 @@ def test_rollback_twice_goes_back_twice_under_load(first_revision):
     assert run.rc == 0, run.text[-3000:]
     assert revisions() == {name: first_revision for name in HOSTS}
     for name in HOSTS:
-        last = release_lines(name)[-1].split()
-        assert last[1] == first_revision and last[2] == "ok" and last[-1] == "rollback", last
-        assert last[3] == "e2e@lab" and last[4].startswith("sha256:"), last
+        last = release_records(name)[-1]
+        assert (last["revision"], last["result"], last["kind"]) == (first_revision, "ok", "rollback"), last
+        assert last["deployer"] == "e2e@lab" and last["digest"].startswith("sha256:"), last
     # Forward again, for the steps after this one, keeping two releases' images (pruning).
     run = site_yml(second, "-e", "library_keep_releases=2")
     assert run.rc == 0, run.text[-3000:]

@@ -22,7 +22,7 @@ from conftest import (
     get,
     make_env,
     make_lab,
-    release_lines,
+    release_records,
     ssh,
     status_rows,
     wait_for,
@@ -47,8 +47,8 @@ def test_status_shows_every_host_at_the_revision_it_serves_with_healthy_services
     for name, row in rows.items():
         assert row["REVISION"] == running_revision, row
         # The digest web runs is the one releases.log recorded for the release it runs.
-        digest = next(line.split()[4] for line in reversed(release_lines(name))
-                      if line.split()[1] == running_revision and line.split()[2] == "ok")
+        digest = next(record["digest"] for record in reversed(release_records(name))
+                      if record["revision"] == running_revision and record["result"] == "ok")
         assert row["IMAGE"] == digest[:19], (row, digest)
         assert [row["PROXY"], row["WEB"], row["DB"]] == ["healthy", "healthy", "healthy"], row
         assert re.fullmatch(r"\d+% of \S+", row["DISK /"]), row
@@ -141,7 +141,7 @@ def test_prune_removes_a_stopped_container_and_keeps_what_serves(running_revisio
     wait_for("the container to stop", lambda: ssh(
         "lab-1", f"sudo docker inspect -f '{{{{.State.Status}}}}' {container_id}").stdout.strip() == "exited")
 
-    # A release tag no releases.log line names (as a release older than the ones kept would be).
+    # A release tag no releases.log record names (as a release older than the ones kept would be).
     old_tag = f"{REPOSITORY}:e2e-never-released-{uuid.uuid4().hex[:8]}"
     tagged = ssh("lab-1", f"sudo docker tag {REPOSITORY}:{running_revision} {old_tag}")
     assert tagged.returncode == 0, tagged.stderr

@@ -138,8 +138,9 @@ def test_root_filesystem_refuses_writes(host, containers, service):
 
 
 def releases(host):
+    """/opt/library/releases.log: one JSON object a line, oldest first."""
     with host.sudo():
-        return [line.split() for line in host.file("/opt/library/releases.log").content_string.splitlines()
+        return [json.loads(line) for line in host.file("/opt/library/releases.log").content_string.splitlines()
                 if line.strip()]
 
 
@@ -149,11 +150,10 @@ def test_web_and_migrate_run_the_recorded_digest(host, containers, migrate):
     assert re.fullmatch(re.escape(repository) + r"@sha256:[0-9a-f]{64}", image), image
     assert migrate["image"] == image
     last = releases(host)[-1]
-    # time, revision, ok, who, digest (and the restore point a release that migrated marked):
-    # the digest is the image web runs.
-    assert last[2] == "ok" and len(last) == 5 or last[5:] and last[5].startswith("restore-point="), last
-    assert last[3], last
-    assert image == f"{repository}@{last[4]}", (image, last)
+    # The last release is a deploy that took, someone made it, and its digest is the image web runs.
+    assert (last["result"], last["kind"]) == ("ok", "deploy"), last
+    assert last["deployer"], last
+    assert image == f"{repository}@{last['digest']}", (image, last)
     # ... and it is the revision the deploy asked for.
     labels = containers["web"]["Config"]["Labels"]
-    assert labels["org.opencontainers.image.revision"] == last[1], (labels, last)
+    assert labels["org.opencontainers.image.revision"] == last["revision"], (labels, last)

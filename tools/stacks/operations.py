@@ -23,7 +23,7 @@ def say(verb: str, message: str) -> None:
 
 
 def deployer(environ: Mapping[str, str]) -> dict[str, str]:
-    """releases.log's WHO for a workflow run; on a workstation the playbooks name user@machine."""
+    """releases.log's deployer for a workflow run; on a workstation the playbooks name user@machine."""
     if environ.get("LIBRARY_DEPLOYER") or not environ.get("GITHUB_RUN_ID"):
         return {}
     return {"LIBRARY_DEPLOYER": f"github:{environ.get('GITHUB_ACTOR') or 'unknown'}/run/{environ['GITHUB_RUN_ID']}"}
