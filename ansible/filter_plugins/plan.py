@@ -1,7 +1,7 @@
 """library_plan_entry: one host's part of make plan's report (plan.yml writes the list as
 JSON; the stacks command prints it, tools/stacks/plan.py). From the host's variables after the
 plan's plays: whether it is a new server (base/tasks/login.yml), whether provisioning would run
-(provision.yml), and what the release would do (library/tasks/plan.yml)."""
+(provision.yml), and what the release would do (library/tasks/operations/plan.yml)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Filters that read /opt/library/releases.log: one JSON object a line, one line per deploy,
-rollback or restore (record_release.yml writes them), e.g.
+rollback or restore (roles/library/tasks/release/record_release.yml writes them), e.g.
 
     {"time": "2026-11-30T10:15:00Z", "revision": "0123...cdef", "result": "ok",
      "deployer": "github:octocat/run/42", "digest": "sha256:ab12...", "kind": "deploy",

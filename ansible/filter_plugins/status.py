@@ -1,4 +1,4 @@
-"""Filters of status.yml (roles/library/tasks/status.yml builds one row per host):
+"""Filters of status.yml (roles/library/tasks/operations/status.yml builds one row per host):
 
 - library_service_states: the states of a service's containers (compose's, or a swarm's tasks
   on the node), one word each, from

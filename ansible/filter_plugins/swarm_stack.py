@@ -14,7 +14,7 @@ says it the way Swarm understands it:
 - `env_file` goes: compose has already read the files into `environment` (and its long form,
   `path:`/`required:`, is one `docker stack deploy` refuses);
 - services not meant for the stack go: `migrate` (the deploy runs the migrations as a one-shot
-  job before each update of web, swarm_migrate.yml) and any in `leave_out`;
+  job before each update of web, swarm/migrate.yml) and any in `leave_out`;
 - with `encrypt` false, the overlay networks' `encrypted` option goes (a kernel without IPsec
   ESP cannot carry an encrypted overlay: its tasks would not reach each other).
 """

@@ -1,6 +1,6 @@
 """The release history behind rollback.yml and pruning (ansible/filter_plugins):
 which release a rollback goes back to, read from releases.log lines as the role writes them
-(one JSON object a line, roles/library/tasks/record_release.yml)."""
+(one JSON object a line, roles/library/tasks/release/record_release.yml)."""
 
 from __future__ import annotations
 

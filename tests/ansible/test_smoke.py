@@ -1,4 +1,4 @@
-"""ansible/smoke.yml (the deploy's health gate, roles/library/tasks/health.yml, and the
+"""ansible/smoke.yml (the deploy's health gate, roles/library/tasks/release/health.yml, and the
 certificate check) against real HTTP(S) servers on loopback that play the ops endpoints of a
 deployed host (/readyz, /version). The inventory's hosts are asked with a local connection, so
 the same tasks run as on a real host, and no host is contacted."""

@@ -54,7 +54,7 @@ def version_server():
 
 
 def release(minute, revision, result="ok", kind="deploy"):
-    """A line of releases.log as the role writes it (roles/library/tasks/record_release.yml)."""
+    """A line of releases.log as the role writes it (library/tasks/release/record_release.yml)."""
     return json.dumps({"time": f"2026-11-30T10:{minute:02d}:00Z", "revision": revision, "result": result,
                        "deployer": f"ci tester/run/{minute}", "digest": DIGEST, "kind": kind})
 

@@ -266,8 +266,8 @@ def lab_secret_values(secrets: dict) -> dict[str, str]:
 
 def test_a_verbose_deploy_prints_no_secret(lab_secrets):
     """-vvv prints every module's arguments and results, and the JSON callback every result: a
-    release (web.yml reads the new container, whose environment holds the secret key and the
-    database's URL) and a failed one (web_failed.yml) say no secret either way."""
+    release (release/web.yml reads the new container, whose environment holds the secret key and the
+    database's URL) and a failed one (release/web_failed.yml) say no secret either way."""
     values = lab_secret_values(lab_secrets)
     assert all(len(value) >= 16 for value in values.values()), "a lab secret too short to look for"
     json_callback = JSON_CALLBACK["ANSIBLE_STDOUT_CALLBACK"]

@@ -31,7 +31,7 @@ def entry(host: str, groups=("library",), **hostvars) -> dict:
 
 
 def release(**changes) -> dict:
-    """library/tasks/plan.yml's library_plan when nothing would change, with CHANGES."""
+    """library/tasks/operations/plan.yml's library_plan when nothing would change, with CHANGES."""
     same = "ghcr.io/example/library:" + SHA
     return {"files": [], "image_now": same, "image_after": same, "restart_web": False, "services_down": [],
             "migrate_plan": "", **changes}
