@@ -10,6 +10,8 @@
 - library_duration: seconds as one short figure: 45s, 12m, 5h, 3d.
 - library_drill_summary: a database's last restore drill (the backup host's drill.json entry,
   or None) as one short cell: "ok 3h ago (backup 5h old)", "FAILED 1h ago: why", "none yet".
+- library_status_rows: the hosts' rows (each host's library_status), a host without one (it did
+  not answer) as "unreachable".
 - library_table: rows (dicts with the same keys, in the order the columns are wanted) as a
   text table with a header; a list value is a cell of several lines.
 """
@@ -77,8 +79,16 @@ def library_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def library_status_rows(hosts: list[str], hostvars) -> list[dict]:
+    return [status_row(host, hostvars[host]) for host in hosts or []]
+
+
+def status_row(host: str, variables) -> dict:
+    return variables.get("library_status", {"host": host, "revision": "unreachable"})
+
+
 class FilterModule:
     def filters(self):
         return {"library_service_states": library_service_states, "library_release_summary": library_release_summary,
                 "library_table": library_table, "library_duration": library_duration,
-                "library_drill_summary": library_drill_summary}
+                "library_drill_summary": library_drill_summary, "library_status_rows": library_status_rows}
