@@ -43,13 +43,13 @@ FILES = {"/src/compose.yaml": "services: {}\n", "/src/proxy/Caddyfile": "site\n\
 
 
 def wanted(lookup, **features):
-    settings = dict(compose_sources=SOURCES, compose_src="/src", tls_shared=False,
-                    tls_files={"certificate.pem": "C\n", "key.pem": "K\n"}, bundled_db=True, database_ca_file="",
-                    database_ca_host_path="/opt/library/database-ca.pem", backup=False, dump_here=False,
-                    backup_dir="/opt/library/backup", backup_files={"known_hosts": "bk ssh-ed25519 A\n"},
-                    dump_host_files={"/usr/local/sbin/library-dump": "library-dump.j2"},
-                    backup_host_files={"/etc/systemd/system/library-backup-full.timer": "full.timer.j2"},
-                    app_env_path="/opt/library/app.env")
+    settings = {"compose_sources": SOURCES, "compose_src": "/src", "tls_shared": False,
+                "tls_files": {"certificate.pem": "C\n", "key.pem": "K\n"}, "bundled_db": True, "database_ca_file": "",
+                "database_ca_host_path": "/opt/library/database-ca.pem", "backup": False, "dump_here": False,
+                "backup_dir": "/opt/library/backup", "backup_files": {"known_hosts": "bk ssh-ed25519 A\n"},
+                "dump_host_files": {"/usr/local/sbin/library-dump": "library-dump.j2"},
+                "backup_host_files": {"/etc/systemd/system/library-backup-full.timer": "full.timer.j2"},
+                    "app_env_path": "/opt/library/app.env"}
     settings.update(features)
     return library_files_wanted("/opt/library", lookup, **settings)
 

@@ -13,9 +13,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ansible" / "filter_plugins"))
 from app_env import library_app_env_reserved
-from compose import library_compose_files, library_compose_profiles, library_images
-from containers import library_container_named, library_running_names, library_upstream_named, library_web_containers
+from containers import (
+    library_container_named,
+    library_running_names,
+    library_upstream_named,
+    library_web_containers,
+)
 from timeouts import library_polls, library_swarm_update_seconds
+
+from compose import library_compose_files, library_compose_profiles, library_images
 
 
 @pytest.mark.parametrize(("engine", "https", "backup", "dump_here", "files"), [

@@ -62,8 +62,8 @@ def test_the_files_wanted_read_the_compose_project_and_the_templates(render, tmp
 
 
 def test_the_backups_files_and_summary(render):
-    keys = dict(library_backup_repository_address="bk", library_backup_repository_port=2222,
-                library_backup_repository_host_keys=["ssh-ed25519 A"], library_dump_age_recipients=["age1"])
+    keys = {"library_backup_repository_address": "bk", "library_backup_repository_port": 2222,
+            "library_backup_repository_host_keys": ["ssh-ed25519 A"], "library_dump_age_recipients": ["age1"]}
     assert render("library_backup_files", library_backup=False, library_dump_here=True, **keys) == {
         "age-recipients": "age1\n", "known_hosts": "[bk]:2222 ssh-ed25519 A\n"}
     assert render("library_backup_summary", inventory_hostname="h1", library_backup_info={}) == "h1: 0 backups; none yet"
@@ -80,8 +80,8 @@ def test_the_release_record(render):
 
 
 def test_the_compose_project_images_and_waits(render):
-    features = dict(library_domain="", library_database_url="", library_backup_repository_host="", library_dump=False,
-                    library_engine="compose", library_ready_timeout=120, library_health_seconds=30, library_web_replicas=2)
+    features = {"library_domain": "", "library_database_url": "", "library_backup_repository_host": "", "library_dump": False,
+                "library_engine": "compose", "library_ready_timeout": 120, "library_health_seconds": 30, "library_web_replicas": 2}
     assert render("library_compose_files", **features) == ["compose.yaml"]
     assert render("library_compose_profiles", **features) == ["bundled-db"]
     assert render("library_ready_polls", **features) == 240
@@ -90,7 +90,7 @@ def test_the_compose_project_images_and_waits(render):
 
 def test_what_is_read_from_the_containers_and_the_upstream_file(render):
     containers = [{"Names": ["/library-web-1"], "State": "running", "Labels": {"com.docker.compose.service": "web"}}]
-    host = dict(library_host={"containers": containers}, library_project_name="library")
+    host = {"library_host": {"containers": containers}, "library_project_name": "library"}
     assert render("library_first_deploy", **host) is True
     assert render("library_db_running", **host) is False
     assert render("library_web_running", **host) == ["library-web-1"]
