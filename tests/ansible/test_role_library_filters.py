@@ -1,5 +1,5 @@
 """The role library's smaller programs as filters (ansible/filter_plugins/): the compose project
-a host runs, its images, the waits derived from the two timeouts, what is read from the host's
+a host runs, its images, the database's URL and node, the proxy's address and tls directive, the waits derived from the two timeouts, what is read from the host's
 containers and the upstream file, and the names library_app_env cannot set. The expected values
 are what the role's Jinja gave for the same inputs."""
 
@@ -19,6 +19,8 @@ from containers import (
     library_upstream_named,
     library_web_containers,
 )
+from database import library_db_exec, library_db_node, library_external_database_url
+from proxy import library_check_base_url, library_tls_directive
 from timeouts import library_polls, library_swarm_update_seconds
 
 from compose import library_compose_files, library_compose_profiles, library_images
@@ -104,3 +106,42 @@ def test_app_env_cannot_set_the_stacks_variables_their_file_forms_nor_the_build_
     assert library_app_env_reserved(["DATABASE_URL", "X"]) == [
         "DATABASE_URL", "X", "DATABASE_URL_FILE", "X_FILE", "LIBRARY_VERSION", "LIBRARY_REVISION", "LIBRARY_BUILT"]
     assert library_app_env_reserved([]) == ["LIBRARY_VERSION", "LIBRARY_REVISION", "LIBRARY_BUILT"]
+
+
+@pytest.mark.parametrize(("url", "ca_file", "external"), [
+    ("postgres://x@h/db", "", "postgres://x@h/db"),
+    ("postgres://x@h/db", "/ca.pem", "postgres://x@h/db?sslrootcert=/etc/library/database-ca.pem"),
+    ("postgres://x@h/db?sslmode=verify-full", "/ca.pem",
+     "postgres://x@h/db?sslmode=verify-full&sslrootcert=/etc/library/database-ca.pem"),
+])
+def test_the_external_database_url_points_at_the_mounted_ca_when_one_is_given(url, ca_file, external):
+    assert library_external_database_url(url, ca_file, "/etc/library/database-ca.pem") == external
+
+
+@pytest.mark.parametrize(("engine", "labels", "db_node"), [
+    ("compose", None, True), ("swarm", None, False), ("swarm", {}, False), ("swarm", {"library.db": "true"}, True),
+    ("swarm", {"library.db": "false"}, False),
+    ("swarm", {"library.db": True}, False),  # Docker's labels are strings: only "true" counts
+])
+def test_the_database_runs_on_every_compose_host_and_on_swarms_labelled_node(engine, labels, db_node):
+    assert library_db_node(engine, labels) is db_node
+
+
+def test_db_exec_names_composes_container_or_the_swarm_helper():
+    assert library_db_exec("compose", "library", "/x") == ["docker", "exec", "--user", "postgres", "library-db-1"]
+    assert library_db_exec("swarm", "library", "/usr/local/sbin/library-db-exec") == ["/usr/local/sbin/library-db-exec"]
+
+
+@pytest.mark.parametrize(("https", "url"), [(True, "https://127.0.0.1:443"), ("yes", "https://127.0.0.1:443"),
+                                            (False, "http://127.0.0.1:8080")])
+def test_the_health_gate_asks_the_hosts_own_proxy(https, url):
+    assert library_check_base_url(https, 443, "8080") == url
+
+
+@pytest.mark.parametrize(("tls_shared", "https", "email", "directive"), [
+    (True, True, "a@b", "tls /etc/caddy/tls/certificate.pem /etc/caddy/tls/key.pem"),
+    (False, True, "a@b", "tls a@b"), ("False", "True", "a@b", "tls a@b"),
+    (False, True, "", ""), (False, False, "a@b", ""),
+])
+def test_the_tls_directive_is_the_shared_certificate_or_acmes_address_or_none(tls_shared, https, email, directive):
+    assert library_tls_directive(tls_shared, https, email) == directive

@@ -97,3 +97,15 @@ def test_what_is_read_from_the_containers_and_the_upstream_file(render):
     upstream = {"content": base64.b64encode(b"to library-web-1:8000\n").decode()}
     assert render("library_upstream_named", library_upstream=upstream) == "library-web-1"
     assert render("library_upstream_named") == ""
+
+
+def test_the_database_and_proxy_settings(render):
+    assert render("library_external_database_url", library_database_url="postgres://h/db",
+                  library_database_ca_file="/ca.pem") == "postgres://h/db?sslrootcert=/etc/library/database-ca.pem"
+    assert render("library_db_node", library_engine="swarm", swarm_node_labels={"library.db": "true"}) is True
+    assert render("library_db_node", library_engine="swarm") is False
+    assert render("library_db_exec", library_engine="compose", library_project_name="library")[-1] == "library-db-1"
+    site = {"library_domain": "example.org", "library_https_port": 443, "library_http_port": 80,
+            "library_tls_certificate": "", "library_acme_email": "ops@example.org"}
+    assert render("library_check_base_url", **site) == "https://127.0.0.1:443"
+    assert render("library_tls_directive", **site) == "tls ops@example.org"
