@@ -8,17 +8,23 @@ and app.env. Each group is read only when the host uses it: a template of a feat
 does not use may name variables it never set. Files and templates are read through the
 caller's `lookup` (Jinja's own, passed as an argument), so templates render with the play's
 variables and search path, exactly as a lookup written in the role's YAML would.
+
+library_checksums: sha256sum's output ("<checksum>  <path>" for each file it could read) as
+{path: checksum}; library_files_differing: the paths of the files wanted whose checksum on the
+host differs, or that are missing (prepare.yml).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.parsing.convert_bool import boolean
 
 Lookup = Callable[..., object]
+CHECKSUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$", re.MULTILINE)
 
 
 def sha256(text: str) -> str:
@@ -71,6 +77,15 @@ def library_files_wanted(library_dir: str, lookup: Lookup, *, compose_sources: l
     return files
 
 
+def library_checksums(sha256sum_output: str) -> dict[str, str]:
+    return {path: checksum for checksum, path in CHECKSUM_LINE.findall(sha256sum_output or "")}
+
+
+def library_files_differing(wanted: Mapping[str, str], found: Mapping[str, str]) -> list[str]:
+    return [path for path, checksum in wanted.items() if found.get(path, "") != checksum]
+
+
 class FilterModule:
     def filters(self):
-        return {"library_files_wanted": library_files_wanted}
+        return {"library_files_wanted": library_files_wanted, "library_checksums": library_checksums,
+                "library_files_differing": library_files_differing}

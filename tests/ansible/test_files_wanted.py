@@ -1,5 +1,6 @@
 """ansible/filter_plugins/files.py: the project files a release writes, {path: sha256}, read
-through a stand-in for Jinja's lookup (a folder of files and templates rendered as text)."""
+through a stand-in for Jinja's lookup (a folder of files and templates rendered as text), and
+which of them differ from the host's (sha256sum's output)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import pytest
 from ansible.plugins.filter.core import get_hash
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ansible" / "filter_plugins"))
-from files import compose_names, hashed_contents, library_files_wanted, sha256
+from files import (
+    compose_names,
+    hashed_contents,
+    library_checksums,
+    library_files_differing,
+    library_files_wanted,
+    sha256,
+)
 
 
 def sha(text: str) -> str:
@@ -114,3 +122,21 @@ def test_hashes_are_those_of_ansibles_hash_filter(text):
 
 def test_hashed_contents_are_keyed_by_their_path_in_the_folder():
     assert hashed_contents("/d", {"a": "", "b": "x"}) == {"/d/a": sha(""), "/d/b": sha("x")}
+
+
+A, B = "a" * 64, "b" * 64
+
+
+def test_sha256sums_output_is_read_as_checksums_by_path():
+    output = (f"{A}  /opt/library/compose.yaml\n{B} */opt/library/.env\n"
+              "sha256sum: /opt/library/app.env: No such file or directory\n"
+              f"{A}  /opt/x y\n")
+    assert library_checksums(output) == {"/opt/library/compose.yaml": A, "/opt/library/.env": B, "/opt/x y": A}
+    assert library_checksums("") == {}
+
+
+def test_a_file_differs_when_its_checksum_does_or_it_is_missing():
+    wanted = {"/opt/library/compose.yaml": A, "/opt/library/.env": A, "/opt/library/app.env": B}
+    found = {"/opt/library/compose.yaml": A, "/opt/library/.env": B}
+    assert library_files_differing(wanted, found) == ["/opt/library/.env", "/opt/library/app.env"]
+    assert library_files_differing(wanted, {**found, "/opt/library/.env": A, "/opt/library/app.env": B}) == []
