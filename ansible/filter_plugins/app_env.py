@@ -6,7 +6,11 @@ safely is refused with the name of the variable: a single quote, a line break or
 backslash in a value, a key that is no environment variable name, a value that is no string,
 number or bool, and a variable the stack sets itself (its `environment:` would win over the
 file, so the inventory's value would be silently ignored). The preflight reports the same
-problems (app_env_problems) before any host is touched."""
+problems (app_env_problems) before any host is touched.
+
+library_app_env_reserved: the names library_app_env cannot set, from the variables compose.yaml
+gives web and migrate itself: those, their NAME_FILE forms, and the build information the image
+carries."""
 
 from __future__ import annotations
 
@@ -54,6 +58,13 @@ def app_env_file(app_env: dict, reserved: list[str] | None = None) -> str:
     return "".join(f"{name}='{_text(value)}'\n" for name, value in sorted(app_env.items()))
 
 
+BUILD_INFO = ["LIBRARY_VERSION", "LIBRARY_REVISION", "LIBRARY_BUILT"]
+
+
+def library_app_env_reserved(stack_env: list[str]) -> list[str]:
+    return list(stack_env) + [name + "_FILE" for name in stack_env] + BUILD_INFO
+
+
 class FilterModule:
     def filters(self):
-        return {"app_env_file": app_env_file}
+        return {"app_env_file": app_env_file, "library_app_env_reserved": library_app_env_reserved}

@@ -20,6 +20,13 @@ record stops the play with one message naming the file and the line, never a tra
   revision, a rollback to V drops everything after V's last place (or pushes V when it was never
   there). Its last item runs now; the one before it is what a rollback goes back to, so two
   rollbacks go back twice and never forward.
+
+And the filters that write such a record (record_release.yml, through
+roles/library/vars/main.yml's library_release_record):
+
+- library_release_record: the record of this release.
+- library_restore_from: what a restore went back to: a time (UTC, with a T), a backup, or
+  "latest".
 """
 
 from __future__ import annotations
@@ -86,7 +93,31 @@ def library_recorded_digest(text: str, source: str, revision: str) -> str:
     return recorded[-1] if recorded else ""
 
 
+def sql_time(value: str) -> str:
+    """PostgreSQL's "YYYY-MM-DD HH:MM:SS" (UTC) as the log's time."""
+    return value.replace(" ", "T") + "Z"
+
+
+def library_release_record(kind: str, *, time: str, revision: str, result: str, deployer: str, digest: str,
+                           restore_point: dict | None, restore_point_name: str, restored_from: str) -> dict:
+    """restore_point: the registered result of the task that marked one before the migrations
+    (web.yml): its second line of output is the point's time; skipped or absent: none."""
+    record = {"time": time, "revision": revision, "result": result, "deployer": deployer.strip(),
+              "digest": digest, "kind": kind}
+    marked = (restore_point or {}).get("stdout_lines") or []
+    if len(marked) > 1:
+        record["restore_point"] = {"name": restore_point_name, "time": sql_time(marked[1])}
+    if kind == "restore":
+        record["restored_from"] = restored_from
+    return record
+
+
+def library_restore_from(restore_at: str, restore_backup: str) -> str:
+    return sql_time(restore_at) if restore_at else restore_backup or "latest"
+
+
 class FilterModule:
     def filters(self):
         return {"library_releases": library_releases, "library_history": library_history,
-                "library_recorded_digest": library_recorded_digest}
+                "library_recorded_digest": library_recorded_digest,
+                "library_release_record": library_release_record, "library_restore_from": library_restore_from}

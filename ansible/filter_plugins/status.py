@@ -10,6 +10,11 @@
 - library_duration: seconds as one short figure: 45s, 12m, 5h, 3d.
 - library_drill_summary: a database's last restore drill (the backup host's drill.json entry,
   or None) as one short cell: "ok 3h ago (backup 5h old)", "FAILED 1h ago: why", "none yet".
+- library_service_cells: the state cell of each service of the table (proxy, web, db): its
+  containers' states joined with "+", "missing", "external" (a database the stack does not run)
+  or "docker error" (the host's engine did not answer).
+- library_status_rows: the hosts' rows (each host's library_status), a host without one (it did
+  not answer) as "unreachable".
 - library_table: rows (dicts with the same keys, in the order the columns are wanted) as a
   text table with a header; a list value is a cell of several lines.
 """
@@ -17,6 +22,8 @@
 from __future__ import annotations
 
 import re
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
 
@@ -77,8 +84,33 @@ def library_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+SERVICES = ("proxy", "web", "db")
+
+
+def library_service_cells(containers: list[dict], *, docker_failed: object, bundled_db: object) -> dict[str, str]:
+    return {service: service_cell(containers, service, boolean(docker_failed, strict=False), boolean(bundled_db, strict=False))
+            for service in SERVICES}
+
+
+def service_cell(containers: list[dict], service: str, docker_failed: bool, bundled_db: bool) -> str:
+    if docker_failed:
+        return "docker error"
+    if service == "db" and not bundled_db:
+        return "external"
+    return "+".join(library_service_states(containers, service)) or "missing"
+
+
+def library_status_rows(hosts: list[str], hostvars) -> list[dict]:
+    return [status_row(host, hostvars[host]) for host in hosts or []]
+
+
+def status_row(host: str, variables) -> dict:
+    return variables.get("library_status", {"host": host, "revision": "unreachable"})
+
+
 class FilterModule:
     def filters(self):
         return {"library_service_states": library_service_states, "library_release_summary": library_release_summary,
                 "library_table": library_table, "library_duration": library_duration,
-                "library_drill_summary": library_drill_summary}
+                "library_drill_summary": library_drill_summary, "library_status_rows": library_status_rows,
+                "library_service_cells": library_service_cells}

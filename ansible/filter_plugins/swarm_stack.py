@@ -91,7 +91,23 @@ def swarm_web_containers(containers: list[dict], project: str) -> list[str]:
             and c.get("State") == "running"]
 
 
+def swarm_job_secrets(secrets: list[dict], stack_secrets: dict) -> list[dict]:
+    """A service's secrets (the stack's `secrets:` entries of web) as docker_swarm_service takes
+    them: each by the name the stack gave it, as the file web reads (its target, else its source)."""
+    return [{"secret_name": stack_secrets[secret["source"]]["name"], "filename": secret.get("target", secret["source"])}
+            for secret in secrets]
+
+
+def swarm_job_mounts(volumes: list[dict]) -> list[dict]:
+    """A service's bind mounts (the stack's `volumes:` entries of web) as docker_swarm_service
+    takes them, after a /tmp of its own (the job's root is read-only, as web's)."""
+    binds = [{"type": "bind", "source": volume["source"], "target": volume["target"],
+              "readonly": volume.get("read_only", False)} for volume in volumes if volume["type"] == "bind"]
+    return [{"type": "tmpfs", "target": "/tmp"}, *binds]
+
+
 class FilterModule:
     def filters(self):
         return {"swarm_stack": swarm_stack, "swarm_web_node": swarm_web_node,
-                "swarm_web_containers": swarm_web_containers}
+                "swarm_web_containers": swarm_web_containers, "swarm_job_secrets": swarm_job_secrets,
+                "swarm_job_mounts": swarm_job_mounts}

@@ -3,8 +3,11 @@ again exactly when its roles' files or their variables changed since it was prov
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 from pathlib import Path
+
+import pytest
 
 PLUGIN = Path(__file__).resolve().parents[2] / "ansible/filter_plugins/provisioning.py"
 spec = importlib.util.spec_from_file_location("provisioning", PLUGIN)
@@ -66,3 +69,26 @@ def test_what_only_checks_the_inventory_leaves_the_stamp_alone(tmp_path):
         (tmp_path / "roles/base" / name).parent.mkdir(exist_ok=True)
         (tmp_path / "roles/base" / name).write_text("- name: a check\n", encoding="utf-8")
     assert provisioning.provision_stamp({}, dirs) == before
+
+
+def test_the_settings_are_the_roles_variables_and_the_swarms_peers_when_in_one():
+    assert provisioning.provision_settings(["base_a", "docker_b"], [1, [2]], []) == {"base_a": 1, "docker_b": [2]}
+    assert provisioning.provision_settings(["base_a"], [1], ["10.0.0.1"]) == {"base_a": 1, "swarm_peers": ["10.0.0.1"]}
+    assert provisioning.provision_settings([], [], []) == {}
+
+
+def slurped(text: str) -> dict:
+    return {"content": base64.b64encode(text.encode()).decode()}
+
+
+@pytest.mark.parametrize(("stamp_file", "reprovision", "run_tags", "needed"), [
+    (slurped("abc\n"), False, ["all"], False),
+    (slurped("abd\n"), False, ["all"], True),  # another stamp
+    ({"failed": True}, False, ["all"], True),  # no stamp file yet
+    (None, False, ["all"], True),
+    (slurped("abc"), False, ["release"], True),  # --tags: what it names runs
+    (slurped("abc"), "true", ["all"], True),
+    (slurped("abc"), "false", ["all"], False),
+])
+def test_a_host_is_provisioned_when_asked_or_limited_by_tags_or_its_stamp_differs(stamp_file, reprovision, run_tags, needed):
+    assert provisioning.provision_needed("abc", stamp_file, reprovision=reprovision, run_tags=run_tags) is needed

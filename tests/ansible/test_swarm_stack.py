@@ -8,7 +8,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ansible" / "filter_plugins"))
 
-from swarm_stack import swarm_stack, swarm_web_containers, swarm_web_node
+from swarm_stack import (
+    swarm_job_mounts,
+    swarm_job_secrets,
+    swarm_stack,
+    swarm_web_containers,
+    swarm_web_node,
+)
 
 # The shape `docker compose config --format json` prints (docker compose 2.26).
 CONFIG = {
@@ -94,3 +100,23 @@ def test_the_first_node_running_a_web_task_ensures_the_first_admin():
     assert swarm_web_node(["n1", "n2", "n3"], hostvars, "library") == "n2"
     assert swarm_web_node(["n1", "n4"], hostvars, "library") == ""
     assert swarm_web_containers(hostvars["n2"]["library_stack_containers"]["containers"], "library") == ["w1"]
+
+
+def test_the_migrations_job_gets_webs_secrets_by_the_stacks_names():
+    secrets = [{"source": "django_secret_key", "target": "django_secret_key"}, {"source": "db_password"}]
+    stack_secrets = {"django_secret_key": {"name": "library_django_secret_key_1"},
+                     "db_password": {"name": "library_db_password_1"}}
+    assert swarm_job_secrets(secrets, stack_secrets) == [
+        {"secret_name": "library_django_secret_key_1", "filename": "django_secret_key"},
+        {"secret_name": "library_db_password_1", "filename": "db_password"}]  # no target: the source's name
+    assert swarm_job_secrets([], stack_secrets) == []
+
+
+def test_the_migrations_job_gets_a_tmp_and_webs_bind_mounts():
+    volumes = [{"type": "bind", "source": "/opt/library/database-ca.pem", "target": "/ca.pem", "read_only": True},
+               {"type": "volume", "source": "x", "target": "/x"}, {"type": "bind", "source": "/a", "target": "/b"}]
+    assert swarm_job_mounts(volumes) == [
+        {"type": "tmpfs", "target": "/tmp"},
+        {"type": "bind", "source": "/opt/library/database-ca.pem", "target": "/ca.pem", "readonly": True},
+        {"type": "bind", "source": "/a", "target": "/b", "readonly": False}]
+    assert swarm_job_mounts([]) == [{"type": "tmpfs", "target": "/tmp"}]
