@@ -106,8 +106,22 @@ def swarm_job_mounts(volumes: list[dict]) -> list[dict]:
     return [{"type": "tmpfs", "target": "/tmp"}, *binds]
 
 
+def swarm_web_crowded(tasks: list[dict], service: str, nodes: list[dict]) -> bool:
+    """Whether SERVICE's running tasks (docker stack ps rows) sit on fewer nodes than they could:
+    fewer distinct nodes than min(tasks, ready and active nodes). Swarm places a task where it
+    fits at that moment and never moves it back, so after its own rollback or a node's return
+    every task can share one node, whose loss would then stop the service."""
+    running = [task["Node"] for task in tasks
+               if task.get("Name", "").startswith(service + ".") and task.get("DesiredState") == "Running"
+               and str(task.get("CurrentState", "")).startswith("Running")]
+    usable = [node for node in nodes
+              if node.get("Status", {}).get("State") == "ready" and node.get("Spec", {}).get("Availability") == "active"]
+    return len(set(running)) < min(len(running), len(usable))
+
+
 class FilterModule:
     def filters(self):
         return {"swarm_stack": swarm_stack, "swarm_web_node": swarm_web_node,
                 "swarm_web_containers": swarm_web_containers, "swarm_job_secrets": swarm_job_secrets,
+                "swarm_web_crowded": swarm_web_crowded,
                 "swarm_job_mounts": swarm_job_mounts}

@@ -13,6 +13,7 @@ from swarm_stack import (
     swarm_job_secrets,
     swarm_stack,
     swarm_web_containers,
+    swarm_web_crowded,
     swarm_web_node,
 )
 
@@ -120,3 +121,44 @@ def test_the_migrations_job_gets_a_tmp_and_webs_bind_mounts():
         {"type": "bind", "source": "/opt/library/database-ca.pem", "target": "/ca.pem", "readonly": True},
         {"type": "bind", "source": "/a", "target": "/b", "readonly": False}]
     assert swarm_job_mounts([]) == [{"type": "tmpfs", "target": "/tmp"}]
+
+
+def task(name, node, current="Running 2 minutes ago", desired="Running"):
+    """A row of `docker stack ps --format '{{json .}}'` (docker_stack_task_info)."""
+    return {"Name": name, "Node": node, "DesiredState": desired, "CurrentState": current}
+
+
+def node(hostname, state="ready", availability="active"):
+    """An entry of docker_node_info's nodes (docker node inspect)."""
+    return {"Description": {"Hostname": hostname}, "Status": {"State": state}, "Spec": {"Availability": availability}}
+
+
+TWO_NODES = [node("lab-1"), node("lab-2")]
+
+
+def test_web_on_one_node_of_two_is_crowded():
+    tasks = [task("library_web.1", "lab-2"), task("library_web.2", "lab-2"), task("library_proxy.x", "lab-1")]
+    assert swarm_web_crowded(tasks, "library_web", TWO_NODES)
+
+
+def test_web_spread_over_the_nodes_is_not_crowded():
+    tasks = [task("library_web.1", "lab-1"), task("library_web.2", "lab-2"),
+             task("library_web.3", "lab-1"), task("library_web.4", "lab-2")]
+    assert not swarm_web_crowded(tasks, "library_web", TWO_NODES)
+
+
+def test_only_running_tasks_and_usable_nodes_count():
+    shut_down = task("library_web.2", "lab-1", current="Shutdown 3 minutes ago", desired="Shutdown")
+    tasks = [task("library_web.1", "lab-2"), task("library_web.2", "lab-2"), shut_down]
+    assert swarm_web_crowded(tasks, "library_web", TWO_NODES)
+    # The other node is down or drained: sharing the one left is all Swarm can do.
+    assert not swarm_web_crowded(tasks, "library_web", [node("lab-1", state="down"), node("lab-2")])
+    assert not swarm_web_crowded(tasks, "library_web", [node("lab-1", availability="drain"), node("lab-2")])
+
+
+def test_one_task_or_one_node_is_never_crowded():
+    assert not swarm_web_crowded([task("library_web.1", "lab-2")], "library_web", TWO_NODES)
+    assert not swarm_web_crowded([task("library_web.1", "lab-1"), task("library_web.2", "lab-1")],
+                                 "library_web", [node("lab-1")])
+    assert not swarm_web_crowded([task("library_webhook.1", "lab-1"), task("library_webhook.2", "lab-1")],
+                                 "library_web", TWO_NODES)
