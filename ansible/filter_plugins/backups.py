@@ -50,7 +50,7 @@ def library_backup_files(known_hosts: str, lookup, *, backup: object, dump_here:
     continuous backups, the variables it names being theirs."""
     files = {}
     if boolean(backup, strict=False):
-        files["pgbackrest.conf"] = lookup("ansible.builtin.template", "pgbackrest.conf.j2")
+        files["pgbackrest.conf"] = lookup("ansible.builtin.template", "opt/library/backup/pgbackrest.conf.j2")
     if boolean(dump_here, strict=False):
         files["age-recipients"] = recipients
     files["known_hosts"] = known_hosts

@@ -73,7 +73,7 @@ def library_files_wanted(library_dir: str, lookup: Lookup, *, compose_sources: l
         files.update(hashed_templates(lookup, dump_host_files))
     if backup:
         files.update(hashed_templates(lookup, backup_host_files))
-    files.update(hashed_templates(lookup, {f"{library_dir}/.env": "env.j2", app_env_path: "app.env.j2"}))
+    files.update(hashed_templates(lookup, {f"{library_dir}/.env": "opt/library/.env.j2", app_env_path: "opt/library/app.env.j2"}))
     return files
 
 

@@ -1,5 +1,5 @@
 """library_app_env: the app's settings as the env file compose reads for web and migrate
-(ansible/filter_plugins/app_env.py, roles/library/templates/app.env.j2)."""
+(ansible/filter_plugins/app_env.py, roles/library/templates/opt/library/app.env.j2)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ PLAY = """
   vars_files: [{root}/ansible/roles/library/vars/main.yml]
   tasks:
     - ansible.builtin.debug:
-        msg: "{{{{ {{'file': lookup('ansible.builtin.template', '{root}/ansible/roles/library/templates/app.env.j2'),
+        msg: "{{{{ {{'file': lookup('ansible.builtin.template', '{root}/ansible/roles/library/templates/opt/library/app.env.j2'),
                    'reserved': library_app_env_reserved}} }}}}"
 """
 

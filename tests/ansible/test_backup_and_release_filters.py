@@ -49,7 +49,7 @@ def test_backup_files_hold_pgbackrest_settings_only_with_continuous_backups():
     assert rendered == []
     files = library_backup_files("kh\n", lookup, backup="true", dump_here=False, recipients="age1\n")
     assert files == {"pgbackrest.conf": "[global]\n", "known_hosts": "kh\n"}
-    assert rendered == [("ansible.builtin.template", "pgbackrest.conf.j2")]
+    assert rendered == [("ansible.builtin.template", "opt/library/backup/pgbackrest.conf.j2")]
 
 
 def test_the_backup_files_written_are_named_as_in_their_folder():

@@ -72,10 +72,10 @@ def test_a_host_without_extras_gets_the_compose_files_db_init_and_both_env_files
         "/opt/library/compose.yaml": sha("services: {}\n"),
         "/opt/library/proxy/Caddyfile": sha("site\n\n"),  # its trailing lines count
         "/opt/library/db-init/10-a.sql": sha("a"),
-        "/opt/library/.env": sha("env.j2 rendered"),
-        "/opt/library/app.env": sha("app.env.j2 rendered"),
+        "/opt/library/.env": sha("opt/library/.env.j2 rendered"),
+        "/opt/library/app.env": sha("opt/library/app.env.j2 rendered"),
     }
-    assert lookup.rendered == ["env.j2", "app.env.j2"]  # no template of an unused feature
+    assert lookup.rendered == ["opt/library/.env.j2", "opt/library/app.env.j2"]  # no template of an unused feature
 
 
 def test_the_shared_certificate_goes_under_proxy_tls(lookup):
@@ -107,7 +107,7 @@ def test_continuous_backups_bring_the_backup_files_and_the_backup_host_files(loo
     files = wanted(lookup, backup="true")
     assert "/opt/library/backup/known_hosts" in files
     assert files["/etc/systemd/system/library-backup-full.timer"] == sha("full.timer.j2 rendered")
-    assert lookup.rendered == ["full.timer.j2", "env.j2", "app.env.j2"]
+    assert lookup.rendered == ["full.timer.j2", "opt/library/.env.j2", "opt/library/app.env.j2"]
 
 
 def test_db_init_files_are_named_by_their_name_in_the_folder(lookup):

@@ -46,8 +46,8 @@ def test_the_files_wanted_read_the_compose_project_and_the_templates(render, tmp
                  "proxy/Caddyfile", "proxy/maintenance-page.caddy", "db-init/10-a.sql"]:
         (tmp_path / "src" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "src" / name).write_text(name + "\n")
-    (tmp_path / "templates").mkdir()
-    for name in ["env.j2", "app.env.j2", "dump.j2"]:
+    for name in ["opt/library/.env.j2", "opt/library/app.env.j2", "dump.j2"]:
+        (tmp_path / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "templates" / name).write_text(name + " for {{ library_dir }}\n")
     files = render("library_files_wanted_now", ansible_search_path=[str(tmp_path)], library_dir="/opt/library",
                    library_compose_src=str(tmp_path / "src"), library_tls_shared=False, library_tls_certificate="",
